@@ -1,0 +1,58 @@
+#include "domain/ids.h"
+
+#include <sys/random.h>
+
+#include <cerrno>
+#include <cstdint>
+#include <cstdlib>
+
+namespace polaris {
+namespace {
+constexpr std::string_view kAlphabet = "abcdefghijklmnopqrstuvwxyz234567";
+constexpr std::size_t kBodyLen = 26;
+}  // namespace
+
+void SecureRandom(void* buf, std::size_t len) {
+  auto* p = static_cast<unsigned char*>(buf);
+  while (len > 0) {
+    ssize_t n = getrandom(p, len, 0);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      std::abort();  // no entropy source: refusing to make guessable ids
+    }
+    p += n;
+    len -= static_cast<std::size_t>(n);
+  }
+}
+
+const char* TableTag(Table table) {
+  switch (table) {
+    case Table::kProject: return "prj";
+    case Table::kConversation: return "cnv";
+    case Table::kMessage: return "msg";
+    case Table::kFile: return "fil";
+    case Table::kRun: return "run";
+  }
+  return "";
+}
+
+std::string NewId(Table table) {
+  unsigned char bytes[kBodyLen];
+  SecureRandom(bytes, sizeof bytes);
+  std::string id = TableTag(table);
+  id += '_';
+  for (unsigned char b : bytes) id += kAlphabet[b & 31u];  // 5 bits per char, uniform
+  return id;
+}
+
+bool IsValidId(std::string_view id, Table table) {
+  std::string_view tag = TableTag(table);
+  if (id.size() != tag.size() + 1 + kBodyLen) return false;
+  if (id.substr(0, tag.size()) != tag || id[tag.size()] != '_') return false;
+  for (char c : id.substr(tag.size() + 1)) {
+    if (kAlphabet.find(c) == std::string_view::npos) return false;
+  }
+  return true;
+}
+
+}  // namespace polaris

@@ -1,0 +1,55 @@
+#pragma once
+// Repo: the storage operations the services need, run inside one transaction on a store
+// thread. Implemented by SQLite (store/sqlite) and later PostgreSQL; services never see SQL.
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "domain/types.h"
+
+namespace polaris {
+
+class Repo {
+ public:
+  virtual ~Repo() = default;
+
+  virtual void InsertProject(const Project& p) = 0;
+  virtual std::optional<Project> GetProject(const std::string& id) = 0;
+  // Newest first; limit < 0 means all.
+  virtual std::vector<Project> ListProjects(const std::string& owner_id, int limit) = 0;
+  virtual void UpdateProject(const std::string& id, const std::string& name, Millis updated_at) = 0;
+  virtual void TouchProject(const std::string& id, Millis updated_at) = 0;
+  // Cascades to files, conversations, messages and runs.
+  virtual void DeleteProject(const std::string& id) = 0;
+
+  virtual void InsertConversation(const Conversation& c) = 0;
+  virtual std::optional<Conversation> GetConversation(const std::string& id) = 0;
+  // Newest first.
+  virtual std::vector<Conversation> ListConversations(const std::string& project_id) = 0;
+  virtual void UpdateConversationTitle(const std::string& id, const std::string& title,
+                                       Millis updated_at) = 0;
+  virtual void TouchConversation(const std::string& id, Millis updated_at) = 0;
+
+  virtual void InsertMessage(const Message& m) = 0;
+  virtual std::optional<Message> GetMessage(const std::string& id) = 0;
+  // Oldest first.
+  virtual std::vector<Message> ListMessages(const std::string& conversation_id) = 0;
+  virtual void UpdateMessage(const Message& m) = 0;
+  // The id of a message with status "processing" in the project, if any.
+  virtual std::optional<std::string> FindProcessingMessage(const std::string& project_id) = 0;
+
+  virtual void InsertFile(const FileNode& f) = 0;
+  virtual std::optional<FileNode> GetFile(const std::string& id) = 0;
+  virtual std::vector<FileNode> ListFiles(const std::string& project_id) = 0;
+  // Children of parent_id (nullopt = project root), any type.
+  virtual std::vector<FileNode> ListChildren(const std::string& project_id,
+                                             const std::optional<std::string>& parent_id) = 0;
+  virtual std::optional<FileNode> FindChild(const std::string& project_id,
+                                            const std::optional<std::string>& parent_id,
+                                            const std::string& name) = 0;
+  virtual void UpdateFile(const FileNode& f) = 0;
+  // Recursive: children go with their parent.
+  virtual void DeleteFile(const std::string& id) = 0;
+};
+
+}  // namespace polaris

@@ -1,0 +1,27 @@
+#pragma once
+// Store: runs Repo jobs off the network threads. Reads run on reader threads; writes go to one
+// writer that commits every pending write in a single fsynced transaction (group commit).
+#include <exception>
+#include <functional>
+
+#include "store/repo.h"
+
+namespace polaris {
+
+class Store {
+ public:
+  // A write job returns true to keep its changes, false to roll back just its own changes.
+  using WriteJob = std::function<bool(Repo&)>;
+  using ReadJob = std::function<void(Repo&)>;
+  // Called on a store thread once the job has run (and, for writes, is durable); the
+  // exception_ptr is set when the job threw or the commit failed.
+  using Done = std::function<void(std::exception_ptr)>;
+
+  virtual ~Store() = default;
+  virtual void SubmitRead(ReadJob job, Done done) = 0;
+  virtual void SubmitWrite(WriteJob job, Done done) = 0;
+  // Finishes every queued job, then stops the threads. Idempotent.
+  virtual void Close() = 0;
+};
+
+}  // namespace polaris
