@@ -27,6 +27,7 @@ Result<std::vector<std::string>> SplitPath(std::string_view path) {
     std::string_view seg = path.substr(start, end == std::string_view::npos ? end : end - start);
     if (auto st = ValidateName(seg); !st) return st.error();
     parts.emplace_back(seg);
+    if (parts.size() > kMaxPathDepth) return Error::BadRequest("Invalid path: too deep");
     if (end == std::string_view::npos) break;
     start = end + 1;
   }

@@ -10,6 +10,8 @@ namespace polaris {
 
 constexpr std::size_t kMaxPathBytes = 4096;
 constexpr std::size_t kMaxNameBytes = 255;
+// Deeper trees would exceed SQLite's cascade depth on recursive delete.
+constexpr std::size_t kMaxPathDepth = 256;
 
 // Splits "a/b/c.txt" into its segments. Rejects empty paths, absolute paths, empty, "." and
 // ".." segments, NUL and control characters, invalid UTF-8 and oversize names.

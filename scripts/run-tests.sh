@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Runs every suite against the binaries in build dir $1: unit tests (ctest) and the black-box
+# suites that start the real binary on free ports.
+set -euo pipefail
+build=${1:-build}
+cd "$(dirname "$0")/.."
+status=0
+echo "== unit tests"
+ctest --test-dir "$build" --output-on-failure -j2 || status=1
+echo "== end-to-end tests"
+POLARIS_BIN="$PWD/$build/polaris" node --test --test-concurrency=2 tests/e2e/ || status=1
+exit $status

@@ -1,0 +1,61 @@
+#include "cli/options.h"
+
+#include <CLI/CLI.hpp>
+#include <cstdlib>
+
+namespace polaris::cli {
+namespace {
+std::string Env(const char* name, std::string fallback) {
+  const char* v = std::getenv(name);
+  return v && *v ? std::string(v) : fallback;
+}
+}  // namespace
+
+Command ParseCommandLine(int argc, char** argv) {
+  Command cmd;
+  cmd.serve.host = Env("POLARIS_HOST", cmd.serve.host);
+  cmd.serve.db = Env("POLARIS_DB", cmd.serve.db);
+  cmd.serve.data_dir = Env("POLARIS_DATA_DIR", cmd.serve.data_dir);
+  cmd.token.data_dir = cmd.serve.data_dir;
+  std::string port = Env("PORT", "3000");
+  std::string max_runs = Env("POLARIS_MAX_RUNS", "256");
+
+  CLI::App app{"Polaris server: the backend of an AI coding IDE"};
+  app.require_subcommand(1);
+  auto* serve = app.add_subcommand("serve", "Run the HTTP server");
+  serve->add_option("--host", cmd.serve.host, "Address to listen on (POLARIS_HOST)");
+  serve->add_option("--port", port, "Port, 0 picks a free one (PORT)");
+  serve->add_option("--db", cmd.serve.db, "sqlite:PATH or postgres://... (POLARIS_DB)");
+  serve->add_option("--data-dir", cmd.serve.data_dir, "Data directory (POLARIS_DATA_DIR)");
+  serve->add_option("--max-runs", max_runs, "Concurrent message runs (POLARIS_MAX_RUNS)");
+  auto* token = app.add_subcommand("token", "Print an HS256 token for a user");
+  token->add_option("--user", cmd.token.user, "User id (the token's sub)")->required();
+  token->add_option("--ttl", cmd.token.ttl_seconds, "Lifetime in seconds")
+      ->check(CLI::Range(1LL, 10LL * 365 * 24 * 3600));
+  token->add_option("--data-dir", cmd.token.data_dir, "Data directory (POLARIS_DATA_DIR)");
+
+  try {
+    app.parse(argc, argv);
+    if (*serve) {
+      cmd.kind = Command::Kind::kServe;
+      int p = std::stoi(port);
+      int m = std::stoi(max_runs);
+      if (p < 0 || p > 65535) throw CLI::ValidationError("--port", "must be 0-65535");
+      if (m < 1) throw CLI::ValidationError("--max-runs", "must be at least 1");
+      cmd.serve.port = static_cast<unsigned short>(p);
+      cmd.serve.max_runs = m;
+    } else {
+      cmd.kind = Command::Kind::kToken;
+    }
+  } catch (const CLI::ParseError& e) {
+    cmd.kind = Command::Kind::kExit;
+    cmd.exit_code = app.exit(e);
+  } catch (const std::exception&) {
+    std::fprintf(stderr, "polaris: --port and --max-runs must be numbers\n");
+    cmd.kind = Command::Kind::kExit;
+    cmd.exit_code = 2;
+  }
+  return cmd;
+}
+
+}  // namespace polaris::cli

@@ -1,0 +1,32 @@
+#pragma once
+// Command-line and environment configuration (interface.md "Running it").
+#include <optional>
+#include <string>
+
+namespace polaris::cli {
+
+struct ServeOptions {
+  std::string host = "127.0.0.1";
+  unsigned short port = 3000;
+  std::string db = "sqlite:./data/polaris.db";
+  std::string data_dir = "./data";
+  int max_runs = 256;
+};
+
+struct TokenOptions {
+  std::string user;
+  long long ttl_seconds = 3600;
+  std::string data_dir = "./data";
+};
+
+struct Command {
+  enum class Kind { kServe, kToken, kExit } kind = Kind::kExit;
+  ServeOptions serve;
+  TokenOptions token;
+  int exit_code = 0;  // for kExit (help, bad usage)
+};
+
+// Flags win over environment variables, which win over defaults.
+Command ParseCommandLine(int argc, char** argv);
+
+}  // namespace polaris::cli

@@ -1,0 +1,88 @@
+// /api/projects: create, list, get, rename, delete (with the original's alias routes).
+#include <boost/asio/use_awaitable.hpp>
+
+#include "domain/clock.h"
+#include "http/api.h"
+#include "http/documents.h"
+#include "http/json_util.h"
+#include "http/router.h"
+#include "http/store_client.h"
+#include "services/access.h"
+#include "services/projects.h"
+
+namespace polaris::http {
+namespace {
+using boost::asio::awaitable;
+
+awaitable<Response> Create(StoreClient& db, Request& req) {
+  auto body = ParseObjectBody(req.body);
+  if (!body) co_return ErrorResponse(body.error());
+  auto name = RequireString(*body, "name");
+  if (!name) co_return ErrorResponse(name.error());
+  Result<Project> created;
+  co_await db.Write([&](Repo& repo) {
+    created = services::CreateProject(repo, req.user, *name, NowMillis());
+    return created.ok();
+  });
+  if (!created) co_return ErrorResponse(created.error());
+  co_return Json(200, {{"projectId", created->id}});
+}
+
+awaitable<Response> List(StoreClient& db, Request& req) {
+  std::vector<Project> projects;
+  co_await db.Read([&](Repo& repo) { projects = services::ListProjects(repo, req.user); });
+  co_return Json(200, ToJsonArray(projects));
+}
+
+awaitable<Response> Get(StoreClient& db, Request& req) {
+  Result<Project> project;
+  co_await db.Read([&](Repo& repo) {
+    project = services::OwnedProject(repo, req.user, req.params["id"]);
+  });
+  if (!project) co_return ErrorResponse(project.error());
+  co_return Json(200, ToJson(*project));
+}
+
+awaitable<Response> Rename(StoreClient& db, Request& req) {
+  auto body = ParseObjectBody(req.body);
+  if (!body) co_return ErrorResponse(body.error());
+  auto name = RequireString(*body, "name");
+  if (!name) co_return ErrorResponse(name.error());
+  Status st;
+  co_await db.Write([&](Repo& repo) {
+    st = services::RenameProject(repo, req.user, req.params["id"], *name, NowMillis());
+    return st.ok();
+  });
+  if (!st) co_return ErrorResponse(st.error());
+  co_return Success();
+}
+
+awaitable<Response> Delete(StoreClient& db, Request& req, const std::string& id) {
+  Status st;
+  co_await db.Write([&](Repo& repo) {
+    st = services::DeleteProject(repo, req.user, id);
+    return st.ok();
+  });
+  if (!st) co_return ErrorResponse(st.error());
+  co_return Success();
+}
+
+}  // namespace
+
+void RegisterProjectRoutes(Router& router, StoreClient& db) {
+  auto create = [&db](Request& req) { return Create(db, req); };
+  router.Add("POST", "/api/projects", create);
+  router.Add("POST", "/api/projects/create", create);
+  router.Add("GET", "/api/projects", [&db](Request& req) { return List(db, req); });
+  router.Add("GET", "/api/projects/:id", [&db](Request& req) { return Get(db, req); });
+  router.Add("PATCH", "/api/projects/:id", [&db](Request& req) { return Rename(db, req); });
+  router.Add("DELETE", "/api/projects/:id",
+             [&db](Request& req) { return Delete(db, req, req.params["id"]); });
+  router.Add("DELETE", "/api/projects/delete", [&db](Request& req) -> awaitable<Response> {
+    auto it = req.query.find("projectId");
+    if (it == req.query.end()) co_return ErrorResponse(400, "Missing query parameter: projectId");
+    co_return co_await Delete(db, req, it->second);
+  });
+}
+
+}  // namespace polaris::http

@@ -1,0 +1,66 @@
+#include "http/json_util.h"
+
+#include <boost/json/monotonic_resource.hpp>
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+
+namespace polaris::http {
+
+Result<boost::json::object> ParseObjectBody(std::string_view body) {
+  boost::json::parse_options opt;
+  opt.max_depth = kMaxJsonDepth;
+  boost::system::error_code ec;
+  boost::json::value v = boost::json::parse(body, ec, {}, opt);
+  if (ec) return Error::BadRequest("Invalid JSON body");
+  if (!v.is_object()) return Error::BadRequest("Request body must be a JSON object");
+  return std::move(v.as_object());
+}
+
+Result<std::string> RequireString(const boost::json::object& obj, std::string_view key) {
+  auto it = obj.find(key);
+  if (it == obj.end() || it->value().is_null()) {
+    return Error::BadRequest("Missing field: " + std::string(key));
+  }
+  if (!it->value().is_string()) {
+    return Error::BadRequest("Field '" + std::string(key) + "' must be a string");
+  }
+  return std::string(it->value().get_string());
+}
+
+Result<std::optional<std::string>> OptionalString(const boost::json::object& obj,
+                                                  std::string_view key) {
+  auto it = obj.find(key);
+  if (it == obj.end() || it->value().is_null()) return std::optional<std::string>();
+  if (!it->value().is_string()) {
+    return Error::BadRequest("Field '" + std::string(key) + "' must be a string");
+  }
+  return std::optional<std::string>(std::string(it->value().get_string()));
+}
+
+Response Json(int status, const boost::json::value& body) {
+  return Response{status, boost::json::serialize(body), "application/json", {}};
+}
+
+int StatusFor(ErrorCode code) {
+  switch (code) {
+    case ErrorCode::kBadRequest: return 400;
+    case ErrorCode::kUnauthorized: return 401;
+    case ErrorCode::kNotFound: return 404;
+    case ErrorCode::kConflict: return 409;
+    case ErrorCode::kTooLarge: return 413;
+    case ErrorCode::kInternal: return 500;
+  }
+  return 500;
+}
+
+Response ErrorResponse(const Error& error) {
+  boost::json::object body{{"error", error.message}};
+  for (const auto& [k, v] : error.fields) body[k] = v;
+  return Json(StatusFor(error.code), body);
+}
+
+Response ErrorResponse(int status, std::string_view message) {
+  return Json(status, boost::json::object{{"error", message}});
+}
+
+}  // namespace polaris::http

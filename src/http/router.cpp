@@ -1,0 +1,107 @@
+#include "http/router.h"
+
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/url/parse.hpp>
+#include <chrono>
+#include <iostream>
+
+#include "auth/jwt.h"
+#include "http/json_util.h"
+
+namespace polaris::http {
+namespace {
+
+std::vector<std::string> SplitPattern(std::string_view pattern) {
+  std::vector<std::string> out;
+  std::size_t start = 1;
+  while (start <= pattern.size()) {
+    std::size_t end = pattern.find('/', start);
+    if (end == std::string_view::npos) end = pattern.size();
+    out.emplace_back(pattern.substr(start, end - start));
+    start = end + 1;
+  }
+  return out;
+}
+
+bool SegmentsMatch(const std::vector<std::string>& pattern, const std::vector<std::string>& path,
+                   Request* bind) {
+  if (pattern.size() != path.size()) return false;
+  for (std::size_t i = 0; i < pattern.size(); ++i) {
+    if (!pattern[i].empty() && pattern[i][0] == ':') {
+      if (path[i].empty()) return false;
+      if (bind) bind->params[pattern[i].substr(1)] = path[i];
+    } else if (pattern[i] != path[i]) {
+      return false;
+    }
+  }
+  return true;
+}
+
+int Specificity(const std::vector<std::string>& segments) {
+  int literal = 0;
+  for (const auto& s : segments) literal += s.empty() || s[0] != ':';
+  return literal;
+}
+
+std::int64_t NowSeconds() {
+  using namespace std::chrono;
+  return duration_cast<seconds>(system_clock::now().time_since_epoch()).count();
+}
+
+}  // namespace
+
+void Router::Add(std::string method, std::string_view pattern, Handler handler, bool auth) {
+  routes_.push_back(Route{std::move(method), SplitPattern(pattern), auth, std::move(handler)});
+  std::stable_sort(routes_.begin(), routes_.end(), [](const Route& a, const Route& b) {
+    return Specificity(a.segments) > Specificity(b.segments);
+  });
+}
+
+const Router::Route* Router::Match(Request& req, const std::vector<std::string>& path,
+                                   bool& path_known) const {
+  path_known = false;
+  for (const auto& r : routes_) {
+    if (!SegmentsMatch(r.segments, path, nullptr)) continue;
+    path_known = true;
+    if (r.method == req.method || (req.method == "HEAD" && r.method == "GET")) {
+      SegmentsMatch(r.segments, path, &req);
+      return &r;
+    }
+  }
+  return nullptr;
+}
+
+boost::asio::awaitable<Response> Router::Dispatch(Request& req) const {
+  auto url = boost::urls::parse_origin_form(req.target);
+  if (!url) co_return ErrorResponse(400, "Malformed request target");
+  std::vector<std::string> path;
+  for (auto seg : url->segments()) path.push_back(seg);
+  if (path.empty()) path.emplace_back();
+  for (auto param : url->params()) req.query[param.key] = param.value;
+
+  bool path_known = false;
+  const Route* route = Match(req, path, path_known);
+  if (!route) {
+    co_return path_known ? ErrorResponse(405, "Method not allowed")
+                         : ErrorResponse(404, "Not found");
+  }
+  if (route->auth) {
+    std::string_view auth = req.authorization;
+    constexpr std::string_view kBearer = "Bearer ";
+    if (auth.size() <= kBearer.size() || auth.substr(0, kBearer.size()) != kBearer) {
+      co_return ErrorResponse(401, "Unauthorized");
+    }
+    auto sub = verifier_.Verify(auth.substr(kBearer.size()), NowSeconds());
+    if (!sub) co_return ErrorResponse(401, sub.error().message);
+    req.user = std::move(*sub);
+  }
+  try {
+    co_return co_await route->handler(req);
+  } catch (const std::exception& e) {
+    std::cerr << "polaris: " << req.method << " " << req.target << " failed: " << e.what()
+              << "\n";
+  }
+  co_return ErrorResponse(500, "Internal server error");
+}
+
+}  // namespace polaris::http

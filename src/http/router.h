@@ -1,0 +1,39 @@
+#pragma once
+// The route table: method + path pattern ("/api/projects/:id") -> handler. Unknown paths are
+// 404, known paths with another method 405; routes that need auth get the token checked
+// before the handler (and so before the body) is looked at.
+#include <boost/asio/awaitable.hpp>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "http/message.h"
+
+namespace polaris {
+class TokenVerifier;
+}
+
+namespace polaris::http {
+
+using Handler = std::function<boost::asio::awaitable<Response>(Request&)>;
+
+class Router {
+ public:
+  explicit Router(const TokenVerifier& verifier) : verifier_(verifier) {}
+  // Literal segments win over ":param" segments, whatever the order of registration.
+  void Add(std::string method, std::string_view pattern, Handler handler, bool auth = true);
+  boost::asio::awaitable<Response> Dispatch(Request& req) const;
+
+ private:
+  struct Route {
+    std::string method;
+    std::vector<std::string> segments;
+    bool auth;
+    Handler handler;
+  };
+  const Route* Match(Request& req, const std::vector<std::string>& path, bool& path_known) const;
+  const TokenVerifier& verifier_;
+  std::vector<Route> routes_;
+};
+
+}  // namespace polaris::http

@@ -1,0 +1,233 @@
+#include "http/server.h"
+
+#include <atomic>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <iostream>
+#include <thread>
+#include <vector>
+
+#include "http/router.h"
+
+namespace polaris::http {
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+using tcp = asio::ip::tcp;
+using namespace std::chrono_literals;
+
+namespace {
+constexpr std::size_t kBodyLimit = 1 << 20;     // 1 MiB: larger bodies get 413
+constexpr std::size_t kHeaderLimit = 16 << 10;  // 16 KiB of request line + headers
+constexpr auto kReadTimeout = 30s;              // a whole request (or keep-alive idle time)
+constexpr auto kWriteTimeout = 30s;
+constexpr auto kDrainTimeout = 1s;
+constexpr auto kShutdownGrace = 5s;
+constexpr auto tuple_awaitable = asio::as_tuple(asio::use_awaitable);
+
+std::string JsonError(std::string_view message) {
+  std::string out = "{\"error\":\"";
+  out += message;  // callers pass fixed ASCII sentences
+  out += "\"}";
+  return out;
+}
+
+Request ToRequest(bhttp::request<bhttp::string_body>&& r) {
+  Request req;
+  req.method = std::string(r.method_string());
+  req.target = std::string(r.target());
+  req.authorization = std::string(r[bhttp::field::authorization]);
+  req.last_event_id = std::string(r["Last-Event-ID"]);
+  req.idempotency_key = std::string(r["Idempotency-Key"]);
+  req.body = std::move(r.body());
+  return req;
+}
+}  // namespace
+
+struct Server::Impl {
+  Impl(ServerOptions o, const Router& r)
+      : options(std::move(o)), router(r), ioc(options.threads), acceptor(ioc), signals(ioc) {}
+
+  asio::awaitable<void> Accept();
+  asio::awaitable<void> Session(tcp::socket socket);
+  asio::awaitable<bool> Write(beast::tcp_stream& stream, bhttp::response<bhttp::string_body>& res);
+  asio::awaitable<void> RejectAndClose(beast::tcp_stream& stream, beast::flat_buffer& buffer,
+                                       int status, std::string_view message);
+  void BeginShutdown();
+
+  ServerOptions options;
+  const Router& router;
+  asio::io_context ioc;
+  tcp::acceptor acceptor;
+  asio::signal_set signals;
+  std::atomic<bool> stopping{false};
+  std::atomic<int> in_flight{0};
+  std::function<void()> on_signal;
+};
+
+asio::awaitable<void> Server::Impl::Accept() {
+  while (!stopping) {
+    auto [ec, socket] = co_await acceptor.async_accept(tuple_awaitable);
+    if (ec) {
+      if (ec == asio::error::operation_aborted || !acceptor.is_open()) co_return;
+      continue;  // e.g. EMFILE: keep serving the connections we have
+    }
+    socket.set_option(tcp::no_delay(true));
+    asio::co_spawn(ioc, Session(std::move(socket)), asio::detached);
+  }
+}
+
+asio::awaitable<bool> Server::Impl::Write(beast::tcp_stream& stream,
+                                          bhttp::response<bhttp::string_body>& res) {
+  res.set(bhttp::field::server, "polaris");
+  res.prepare_payload();
+  stream.expires_after(kWriteTimeout);
+  auto [ec, n] = co_await bhttp::async_write(stream, res, tuple_awaitable);
+  co_return !ec;
+}
+
+// Answers a request we could not parse, then closes without resetting the connection: the
+// peer's unread bytes are drained briefly so that it gets to read the answer.
+asio::awaitable<void> Server::Impl::RejectAndClose(beast::tcp_stream& stream,
+                                                   beast::flat_buffer& buffer, int status,
+                                                   std::string_view message) {
+  bhttp::response<bhttp::string_body> res{static_cast<bhttp::status>(status), 11};
+  res.set(bhttp::field::content_type, "application/json");
+  res.keep_alive(false);
+  res.body() = JsonError(message);
+  if (co_await Write(stream, res)) {
+    beast::error_code ec;
+    stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+    stream.expires_after(kDrainTimeout);
+    std::size_t drained = 0;
+    while (drained < 4 * kBodyLimit) {
+      buffer.clear();
+      auto [rec, n] = co_await stream.async_read_some(buffer.prepare(64 << 10), tuple_awaitable);
+      if (rec) break;
+      drained += n;
+    }
+  }
+  beast::error_code ec;
+  stream.socket().close(ec);
+}
+
+asio::awaitable<void> Server::Impl::Session(tcp::socket socket) {
+  beast::tcp_stream stream(std::move(socket));
+  beast::flat_buffer buffer;
+  while (!stopping) {
+    bhttp::request_parser<bhttp::string_body> parser;
+    parser.header_limit(kHeaderLimit);
+    parser.body_limit(kBodyLimit);
+    stream.expires_after(kReadTimeout);
+    auto [hec, hn] = co_await bhttp::async_read_header(stream, buffer, parser, tuple_awaitable);
+    beast::error_code ec = hec;
+    if (!ec && parser.get()[bhttp::field::expect] == "100-continue") {
+      bhttp::response<bhttp::empty_body> cont{bhttp::status::continue_, 11};
+      auto [cec, cn] = co_await bhttp::async_write(stream, cont, tuple_awaitable);
+      ec = cec;
+    }
+    if (!ec && !parser.is_done()) {
+      auto [bec, bn] = co_await bhttp::async_read(stream, buffer, parser, tuple_awaitable);
+      ec = bec;
+    }
+    if (ec == bhttp::error::body_limit) {
+      co_await RejectAndClose(stream, buffer, 413, "Request body too large (limit 1 MiB)");
+      co_return;
+    }
+    if (ec == bhttp::error::header_limit) {
+      co_await RejectAndClose(stream, buffer, 431, "Request headers too large");
+      co_return;
+    }
+    if (ec == bhttp::error::end_of_stream || ec == bhttp::error::partial_message ||
+        ec == beast::error::timeout || ec == asio::error::eof ||
+        ec == asio::error::connection_reset || ec == asio::error::operation_aborted) {
+      break;  // the peer went away or stalled: nothing useful to answer
+    }
+    if (ec) {
+      co_await RejectAndClose(stream, buffer, 400, "Malformed HTTP request");
+      co_return;
+    }
+
+    auto raw = parser.release();
+    const bool keep_alive = raw.keep_alive();
+    const unsigned version = raw.version();
+    Request req = ToRequest(std::move(raw));
+    ++in_flight;
+    Response out = co_await router.Dispatch(req);
+    --in_flight;
+
+    bhttp::response<bhttp::string_body> res{static_cast<bhttp::status>(out.status), version};
+    res.set(bhttp::field::content_type, out.content_type);
+    for (const auto& [k, v] : out.headers) res.set(k, v);
+    res.body() = std::move(out.body);
+    res.keep_alive(keep_alive && !stopping);
+    if (!co_await Write(stream, res) || !res.keep_alive()) break;
+  }
+  beast::error_code ec;
+  stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+  stream.socket().close(ec);
+}
+
+void Server::Impl::BeginShutdown() {
+  if (stopping.exchange(true)) return;
+  beast::error_code ec;
+  acceptor.close(ec);
+  // Let requests in flight finish, then stop the loop (idle keep-alive sockets just close).
+  asio::co_spawn(
+      ioc,
+      [this]() -> asio::awaitable<void> {
+        asio::steady_timer timer(ioc);
+        auto deadline = std::chrono::steady_clock::now() + kShutdownGrace;
+        while (in_flight > 0 && std::chrono::steady_clock::now() < deadline) {
+          timer.expires_after(20ms);
+          co_await timer.async_wait(tuple_awaitable);
+        }
+        ioc.stop();
+      },
+      asio::detached);
+}
+
+Server::Server(ServerOptions options, const Router& router)
+    : impl_(std::make_unique<Impl>(std::move(options), router)) {}
+
+Server::~Server() = default;
+
+unsigned short Server::Listen() {
+  auto& a = impl_->acceptor;
+  tcp::endpoint ep(asio::ip::make_address(impl_->options.host), impl_->options.port);
+  a.open(ep.protocol());
+  a.set_option(asio::socket_base::reuse_address(true));
+  a.bind(ep);
+  a.listen(asio::socket_base::max_listen_connections);
+  return a.local_endpoint().port();
+}
+
+void Server::Run(std::function<void()> on_signal) {
+  auto& im = *impl_;
+  im.signals.add(SIGINT);
+  im.signals.add(SIGTERM);
+  im.signals.async_wait([&im, on_signal](const beast::error_code& ec, int) {
+    if (ec) return;
+    if (on_signal) on_signal();
+    im.BeginShutdown();
+  });
+  asio::co_spawn(im.ioc, im.Accept(), asio::detached);
+  std::vector<std::thread> threads;
+  for (int i = 1; i < im.options.threads; ++i) threads.emplace_back([&im] { im.ioc.run(); });
+  im.ioc.run();
+  for (auto& t : threads) t.join();
+}
+
+void Server::Stop() {
+  asio::post(impl_->ioc, [this] { impl_->BeginShutdown(); });
+}
+
+}  // namespace polaris::http

@@ -1,0 +1,37 @@
+#include "http/store_client.h"
+
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <memory>
+
+namespace polaris::http {
+namespace asio = boost::asio;
+
+namespace {
+// Hands a completion from a store thread back to the coroutine's executor.
+template <class Submit>
+asio::awaitable<void> AwaitStore(Submit submit) {
+  auto ex = co_await asio::this_coro::executor;
+  co_await asio::async_initiate<const asio::use_awaitable_t<>&, void(std::exception_ptr)>(
+      [&submit, ex](auto handler) {
+        auto h = std::make_shared<decltype(handler)>(std::move(handler));
+        submit([h, ex](std::exception_ptr e) {
+          asio::post(ex, [h, e]() mutable { std::move (*h)(e); });
+        });
+      },
+      asio::use_awaitable);
+}
+}  // namespace
+
+asio::awaitable<void> StoreClient::Read(Store::ReadJob job) {
+  co_await AwaitStore([&](Store::Done done) { store_.SubmitRead(std::move(job), std::move(done)); });
+}
+
+asio::awaitable<void> StoreClient::Write(Store::WriteJob job) {
+  co_await AwaitStore(
+      [&](Store::Done done) { store_.SubmitWrite(std::move(job), std::move(done)); });
+}
+
+}  // namespace polaris::http

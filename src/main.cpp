@@ -1,0 +1,98 @@
+// polaris: wires the layers together. No logic lives here.
+#include <cstdio>
+#include <cstdlib>
+#include <ctime>
+#include <filesystem>
+#include <iostream>
+#include <thread>
+
+#include "auth/jwt.h"
+#include "auth/secret.h"
+#include "cli/options.h"
+#include "http/api.h"
+#include "http/router.h"
+#include "http/server.h"
+#include "http/store_client.h"
+#include "store/sqlite/sqlite_store.h"
+
+namespace {
+using namespace polaris;
+
+std::optional<std::string> EnvOpt(const char* name) {
+  const char* v = std::getenv(name);
+  if (!v || !*v) return std::nullopt;
+  return std::string(v);
+}
+
+int Fail(const std::string& message) {
+  std::cerr << "polaris: " << message << "\n";
+  return 1;
+}
+
+int Token(const cli::TokenOptions& o) {
+  auto secret = ResolveHsSecret(o.data_dir);
+  if (!secret) return Fail(secret.error().message);
+  std::cout << IssueHs256Token(*secret, o.user, std::time(nullptr), o.ttl_seconds,
+                               EnvOpt("POLARIS_JWT_ISSUER"), EnvOpt("POLARIS_JWT_AUDIENCE"))
+            << "\n";
+  return 0;
+}
+
+int Serve(const cli::ServeOptions& o) {
+  auto secret = ResolveHsSecret(o.data_dir);
+  if (!secret) return Fail(secret.error().message);
+  auto verifier = TokenVerifier::Create(AuthConfig{*secret, EnvOpt("POLARIS_JWKS_FILE").value_or(""),
+                                                   EnvOpt("POLARIS_JWT_ISSUER"),
+                                                   EnvOpt("POLARIS_JWT_AUDIENCE")});
+  if (!verifier) return Fail(verifier.error().message);
+
+  constexpr std::string_view kSqlite = "sqlite:";
+  if (!o.db.starts_with(kSqlite)) {
+    return Fail("unsupported --db '" + o.db + "': this build supports sqlite:PATH only");
+  }
+  std::filesystem::path db_path = o.db.substr(kSqlite.size());
+  std::error_code ec;
+  if (db_path.has_parent_path()) std::filesystem::create_directories(db_path.parent_path(), ec);
+
+  const int threads = std::max(2u, std::thread::hardware_concurrency());
+  std::unique_ptr<sqlite::SqliteStore> store;
+  try {
+    store = std::make_unique<sqlite::SqliteStore>(db_path.string(), threads);
+  } catch (const std::exception& e) {
+    return Fail(e.what());
+  }
+  http::StoreClient db(*store);
+  http::Router router(**verifier);
+  http::RegisterHealthRoutes(router);
+  http::RegisterProjectRoutes(router, db);
+  http::RegisterFileRoutes(router, db);
+  http::RegisterConversationRoutes(router, db);
+
+  {
+    http::Server server({o.host, o.port, threads}, router);
+    unsigned short port = 0;
+    try {
+      port = server.Listen();
+    } catch (const std::exception& e) {
+      return Fail("cannot listen on " + o.host + ":" + std::to_string(o.port) + ": " + e.what());
+    }
+    std::printf("polaris listening on http://%s:%u\n", o.host.c_str(), port);
+    std::fflush(stdout);
+    server.Run();
+    store->Close();  // every acknowledged write is committed before the loop goes away
+  }
+  std::cerr << "polaris: stopped\n";
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  auto cmd = polaris::cli::ParseCommandLine(argc, argv);
+  switch (cmd.kind) {
+    case polaris::cli::Command::Kind::kServe: return Serve(cmd.serve);
+    case polaris::cli::Command::Kind::kToken: return Token(cmd.token);
+    case polaris::cli::Command::Kind::kExit: return cmd.exit_code;
+  }
+  return 2;
+}

@@ -1,0 +1,38 @@
+#include "services/conversations.h"
+
+#include "domain/ids.h"
+#include "domain/text.h"
+#include "services/access.h"
+
+namespace polaris::services {
+
+Result<Conversation> CreateConversation(Repo& repo, const std::string& user,
+                                        const std::string& project_id,
+                                        const std::optional<std::string>& title, Millis now) {
+  auto p = OwnedProject(repo, user, project_id);
+  if (!p) return p.error();
+  std::string t = title.value_or(kDefaultConversationTitle);
+  if (CountCodePoints(t) > kMaxTitleChars) {
+    return Error::BadRequest("Title is too long (at most 500 characters)");
+  }
+  if (IsBlank(t)) t = kDefaultConversationTitle;
+  Conversation c{NewId(Table::kConversation), now, project_id, std::move(t), now};
+  repo.InsertConversation(c);
+  return c;
+}
+
+Result<std::vector<Conversation>> ListConversations(Repo& repo, const std::string& user,
+                                                    const std::string& project_id) {
+  auto p = OwnedProject(repo, user, project_id);
+  if (!p) return p.error();
+  return repo.ListConversations(project_id);
+}
+
+Result<std::vector<Message>> ListMessages(Repo& repo, const std::string& user,
+                                          const std::string& conversation_id) {
+  auto c = OwnedConversation(repo, user, conversation_id);
+  if (!c) return c.error();
+  return repo.ListMessages(conversation_id);
+}
+
+}  // namespace polaris::services

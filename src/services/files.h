@@ -1,0 +1,49 @@
+#pragma once
+// The project file tree: path-addressed operations shared by the REST routes and the agent's
+// tools, and id-addressed ones for the REST/Convex file functions. Every change bumps the
+// file's and the project's updatedAt.
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "domain/result.h"
+#include "store/repo.h"
+
+namespace polaris::services {
+
+// Looks a path up without creating anything; nullopt when absent. Path must be valid.
+std::optional<FileNode> ResolvePath(Repo& repo, const std::string& project_id,
+                                    const std::vector<std::string>& parts);
+
+// Upserts a file at path, creating missing parent folders.
+Result<FileNode> WriteFileAtPath(Repo& repo, const std::string& project_id,
+                                 const std::string& path, const std::string& content, Millis now);
+// Creates a folder at path (and missing parents); 409 when the path is taken.
+Result<FileNode> CreateFolderAtPath(Repo& repo, const std::string& project_id,
+                                    const std::string& path, Millis now);
+// The file (not folder) at path, or 404.
+Result<FileNode> ReadFileAtPath(Repo& repo, const std::string& project_id, const std::string& path);
+
+// Owner-checked variants used by the REST routes.
+Result<FileNode> WriteFileForUser(Repo& repo, const std::string& user,
+                                  const std::string& project_id, const std::string& path,
+                                  const std::string& content, Millis now);
+Result<FileNode> CreateFolderForUser(Repo& repo, const std::string& user,
+                                     const std::string& project_id, const std::string& path,
+                                     Millis now);
+Result<FileNode> ReadFileForUser(Repo& repo, const std::string& user,
+                                 const std::string& project_id, const std::string& path);
+Result<std::vector<FileNode>> ListFilesForUser(Repo& repo, const std::string& user,
+                                               const std::string& project_id);
+
+struct FileUpdate {
+  std::optional<std::string> name;
+  std::optional<std::string> content;
+};
+Status UpdateFileForUser(Repo& repo, const std::string& user, const std::string& file_id,
+                         const FileUpdate& update, Millis now);
+// Recursive.
+Status DeleteFileForUser(Repo& repo, const std::string& user, const std::string& file_id,
+                         Millis now);
+
+}  // namespace polaris::services

@@ -1,0 +1,65 @@
+#pragma once
+// Thin RAII wrapper over sqlite3: a connection with a prepared-statement cache, and a
+// statement handle with typed binds and column reads. Errors throw SqliteError.
+#include <sqlite3.h>
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+namespace polaris::sqlite {
+
+struct SqliteError : std::runtime_error {
+  SqliteError(int code, const std::string& what) : std::runtime_error(what), code(code) {}
+  int code;
+};
+
+class Statement {
+ public:
+  explicit Statement(sqlite3_stmt* stmt) : stmt_(stmt) {}
+  Statement(const Statement&) = delete;
+  Statement& operator=(const Statement&) = delete;
+  ~Statement() { Reset(); }
+
+  Statement& Bind(int i, std::string_view v);
+  Statement& Bind(int i, const std::string& v) { return Bind(i, std::string_view(v)); }
+  Statement& Bind(int i, const char* v) { return Bind(i, std::string_view(v)); }
+  Statement& Bind(int i, std::int64_t v);
+  Statement& Bind(int i, const std::optional<std::string>& v);
+  Statement& BindNull(int i);
+  // Steps once; true while a row is available.
+  bool Step();
+  void Run() { while (Step()) {} }
+  std::string Text(int col) const;
+  std::optional<std::string> OptText(int col) const;
+  std::int64_t Int(int col) const { return sqlite3_column_int64(stmt_, col); }
+  bool IsNull(int col) const { return sqlite3_column_type(stmt_, col) == SQLITE_NULL; }
+
+ private:
+  void Reset();
+  sqlite3_stmt* stmt_;
+};
+
+class Database {
+ public:
+  // Opens (creating if needed) the file and applies the connection pragmas.
+  Database(const std::string& path, bool read_only);
+  Database(const Database&) = delete;
+  Database& operator=(const Database&) = delete;
+  ~Database();
+
+  void Exec(const char* sql);
+  // A cached prepared statement; the returned handle resets it on destruction.
+  Statement Prepare(const char* sql);
+  sqlite3* handle() { return db_; }
+
+ private:
+  sqlite3* db_ = nullptr;
+  std::unordered_map<const char*, sqlite3_stmt*> cache_;
+};
+
+}  // namespace polaris::sqlite

@@ -1,0 +1,96 @@
+#include "store/sqlite/migrations.h"
+
+#include <string>
+
+namespace polaris::sqlite {
+namespace {
+
+// Numbered migrations; never edit one that has shipped, append a new one instead.
+// Every query in sqlite_repo.cpp is served by an index (see the comment above each).
+constexpr const char* kMigrations[] = {
+    // V001: the document tables.
+    R"sql(
+CREATE TABLE projects (
+  id            TEXT PRIMARY KEY,
+  owner_id      TEXT NOT NULL,
+  name          TEXT NOT NULL,
+  creation_time INTEGER NOT NULL,
+  updated_at    INTEGER NOT NULL
+);
+CREATE INDEX projects_by_owner ON projects(owner_id, creation_time);
+
+CREATE TABLE conversations (
+  id            TEXT PRIMARY KEY,
+  project_id    TEXT NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+  title         TEXT NOT NULL,
+  creation_time INTEGER NOT NULL,
+  updated_at    INTEGER NOT NULL
+);
+CREATE INDEX conversations_by_project ON conversations(project_id, creation_time);
+
+CREATE TABLE messages (
+  id                TEXT PRIMARY KEY,
+  conversation_id   TEXT NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,
+  project_id        TEXT NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+  role              TEXT NOT NULL CHECK (role IN ('user', 'assistant')),
+  content           TEXT NOT NULL,
+  status            TEXT CHECK (status IN ('processing', 'completed', 'cancelled', 'failed')),
+  trigger_run_id    TEXT,
+  error             TEXT,
+  model             TEXT,
+  prompt_tokens     INTEGER,
+  completion_tokens INTEGER,
+  creation_time     INTEGER NOT NULL
+);
+CREATE INDEX messages_by_conversation ON messages(conversation_id, creation_time);
+CREATE INDEX messages_processing ON messages(project_id) WHERE status = 'processing';
+
+CREATE TABLE tool_calls (
+  message_id  TEXT NOT NULL REFERENCES messages(id) ON DELETE CASCADE,
+  position    INTEGER NOT NULL,
+  call_id     TEXT NOT NULL,
+  name        TEXT NOT NULL,
+  args_json   TEXT NOT NULL,
+  result_json TEXT,
+  PRIMARY KEY (message_id, position)
+) WITHOUT ROWID;
+
+CREATE TABLE files (
+  id            TEXT PRIMARY KEY,
+  project_id    TEXT NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+  parent_id     TEXT REFERENCES files(id) ON DELETE CASCADE,
+  name          TEXT NOT NULL,
+  type          TEXT NOT NULL CHECK (type IN ('file', 'folder')),
+  content       TEXT,
+  creation_time INTEGER NOT NULL,
+  updated_at    INTEGER NOT NULL
+);
+-- One name per folder, whatever the type: a file and a folder may not share a path.
+CREATE UNIQUE INDEX files_by_parent_name ON files(project_id, ifnull(parent_id, ''), name);
+CREATE INDEX files_by_parent ON files(parent_id);
+)sql",
+};
+
+}  // namespace
+
+int SchemaVersion(Database& db) {
+  auto st = db.Prepare("PRAGMA user_version");
+  return st.Step() ? static_cast<int>(st.Int(0)) : 0;
+}
+
+void Migrate(Database& db) {
+  const int target = static_cast<int>(std::size(kMigrations));
+  for (int v = SchemaVersion(db); v < target; ++v) {
+    db.Exec("BEGIN IMMEDIATE");
+    try {
+      db.Exec(kMigrations[v]);
+      db.Exec(("PRAGMA user_version=" + std::to_string(v + 1)).c_str());
+      db.Exec("COMMIT");
+    } catch (...) {
+      db.Exec("ROLLBACK");
+      throw;
+    }
+  }
+}
+
+}  // namespace polaris::sqlite

@@ -1,0 +1,270 @@
+#include "store/sqlite/sqlite_repo.h"
+
+namespace polaris::sqlite {
+namespace {
+
+// Named queries. Ordering ties on creation_time fall back to rowid (insertion order).
+constexpr const char* kInsertProject =
+    "INSERT INTO projects(id, owner_id, name, creation_time, updated_at) VALUES(?,?,?,?,?)";
+constexpr const char* kGetProject =
+    "SELECT id, owner_id, name, creation_time, updated_at FROM projects WHERE id=?";
+constexpr const char* kListProjects =  // index projects_by_owner
+    "SELECT id, owner_id, name, creation_time, updated_at FROM projects WHERE owner_id=? "
+    "ORDER BY creation_time DESC, rowid DESC LIMIT ?";
+constexpr const char* kUpdateProject = "UPDATE projects SET name=?, updated_at=? WHERE id=?";
+constexpr const char* kTouchProject = "UPDATE projects SET updated_at=max(updated_at, ?) WHERE id=?";
+constexpr const char* kDeleteProject = "DELETE FROM projects WHERE id=?";
+
+constexpr const char* kInsertConversation =
+    "INSERT INTO conversations(id, project_id, title, creation_time, updated_at) VALUES(?,?,?,?,?)";
+constexpr const char* kGetConversation =
+    "SELECT id, project_id, title, creation_time, updated_at FROM conversations WHERE id=?";
+constexpr const char* kListConversations =  // index conversations_by_project
+    "SELECT id, project_id, title, creation_time, updated_at FROM conversations "
+    "WHERE project_id=? ORDER BY creation_time DESC, rowid DESC";
+constexpr const char* kUpdateConversationTitle =
+    "UPDATE conversations SET title=?, updated_at=max(updated_at, ?) WHERE id=?";
+constexpr const char* kTouchConversation =
+    "UPDATE conversations SET updated_at=max(updated_at, ?) WHERE id=?";
+
+#define POLARIS_MESSAGE_COLS                                                                 \
+  "id, conversation_id, project_id, role, content, status, trigger_run_id, error, model, " \
+  "prompt_tokens, completion_tokens, creation_time"
+constexpr const char* kInsertMessage =
+    "INSERT INTO messages(" POLARIS_MESSAGE_COLS ") VALUES(?,?,?,?,?,?,?,?,?,?,?,?)";
+constexpr const char* kGetMessage = "SELECT " POLARIS_MESSAGE_COLS " FROM messages WHERE id=?";
+constexpr const char* kListMessages =  // index messages_by_conversation
+    "SELECT " POLARIS_MESSAGE_COLS
+    " FROM messages WHERE conversation_id=? ORDER BY creation_time, rowid";
+constexpr const char* kUpdateMessage =
+    "UPDATE messages SET content=?, status=?, trigger_run_id=?, error=?, model=?, "
+    "prompt_tokens=?, completion_tokens=? WHERE id=?";
+constexpr const char* kFindProcessing =  // partial index messages_processing
+    "SELECT id FROM messages WHERE project_id=? AND status='processing' LIMIT 1";
+constexpr const char* kDeleteToolCalls = "DELETE FROM tool_calls WHERE message_id=?";
+constexpr const char* kInsertToolCall =
+    "INSERT INTO tool_calls(message_id, position, call_id, name, args_json, result_json) "
+    "VALUES(?,?,?,?,?,?)";
+constexpr const char* kListToolCalls =  // primary key
+    "SELECT call_id, name, args_json, result_json FROM tool_calls WHERE message_id=? "
+    "ORDER BY position";
+
+#define POLARIS_FILE_COLS \
+  "id, project_id, parent_id, name, type, content, creation_time, updated_at"
+constexpr const char* kInsertFile =
+    "INSERT INTO files(" POLARIS_FILE_COLS ") VALUES(?,?,?,?,?,?,?,?)";
+constexpr const char* kGetFile = "SELECT " POLARIS_FILE_COLS " FROM files WHERE id=?";
+constexpr const char* kListFiles =  // index files_by_parent_name (prefix)
+    "SELECT " POLARIS_FILE_COLS " FROM files WHERE project_id=? ORDER BY creation_time, rowid";
+constexpr const char* kListChildren =  // index files_by_parent_name
+    "SELECT " POLARIS_FILE_COLS
+    " FROM files WHERE project_id=? AND ifnull(parent_id, '')=? ORDER BY name";
+constexpr const char* kFindChild =  // index files_by_parent_name
+    "SELECT " POLARIS_FILE_COLS
+    " FROM files WHERE project_id=? AND ifnull(parent_id, '')=? AND name=?";
+constexpr const char* kUpdateFile =
+    "UPDATE files SET parent_id=?, name=?, content=?, updated_at=? WHERE id=?";
+constexpr const char* kDeleteFile = "DELETE FROM files WHERE id=?";
+
+Project ReadProject(const Statement& s) {
+  return Project{s.Text(0), s.Int(3), s.Text(2), s.Text(1), s.Int(4)};
+}
+Conversation ReadConversation(const Statement& s) {
+  return Conversation{s.Text(0), s.Int(3), s.Text(1), s.Text(2), s.Int(4)};
+}
+FileNode ReadFile(const Statement& s) {
+  FileNode f;
+  f.id = s.Text(0);
+  f.project_id = s.Text(1);
+  f.parent_id = s.OptText(2);
+  f.name = s.Text(3);
+  f.type = ParseFileType(s.Text(4)).value_or(FileType::kFile);
+  f.content = s.OptText(5);
+  f.creation_time = s.Int(6);
+  f.updated_at = s.Int(7);
+  return f;
+}
+Message ReadMessageRow(const Statement& s) {
+  Message m;
+  m.id = s.Text(0);
+  m.conversation_id = s.Text(1);
+  m.project_id = s.Text(2);
+  m.role = ParseRole(s.Text(3)).value_or(Role::kUser);
+  m.content = s.Text(4);
+  if (auto st = s.OptText(5)) m.status = ParseMessageStatus(*st);
+  m.trigger_run_id = s.OptText(6);
+  m.error = s.OptText(7);
+  m.model = s.OptText(8);
+  if (!s.IsNull(9)) m.usage = Usage{s.Int(9), s.Int(10)};
+  m.creation_time = s.Int(11);
+  return m;
+}
+std::optional<std::string> StatusText(const Message& m) {
+  if (!m.status) return std::nullopt;
+  return std::string(ToString(*m.status));
+}
+std::string ParentKey(const std::optional<std::string>& parent) { return parent.value_or(""); }
+
+}  // namespace
+
+void SqliteRepo::InsertProject(const Project& p) {
+  db_.Prepare(kInsertProject).Bind(1, p.id).Bind(2, p.owner_id).Bind(3, p.name)
+      .Bind(4, p.creation_time).Bind(5, p.updated_at).Run();
+}
+std::optional<Project> SqliteRepo::GetProject(const std::string& id) {
+  auto s = db_.Prepare(kGetProject);
+  s.Bind(1, id);
+  if (!s.Step()) return std::nullopt;
+  return ReadProject(s);
+}
+std::vector<Project> SqliteRepo::ListProjects(const std::string& owner_id, int limit) {
+  auto s = db_.Prepare(kListProjects);
+  s.Bind(1, owner_id).Bind(2, static_cast<std::int64_t>(limit));
+  std::vector<Project> out;
+  while (s.Step()) out.push_back(ReadProject(s));
+  return out;
+}
+void SqliteRepo::UpdateProject(const std::string& id, const std::string& name, Millis updated_at) {
+  db_.Prepare(kUpdateProject).Bind(1, name).Bind(2, updated_at).Bind(3, id).Run();
+}
+void SqliteRepo::TouchProject(const std::string& id, Millis updated_at) {
+  db_.Prepare(kTouchProject).Bind(1, updated_at).Bind(2, id).Run();
+}
+void SqliteRepo::DeleteProject(const std::string& id) { db_.Prepare(kDeleteProject).Bind(1, id).Run(); }
+
+void SqliteRepo::InsertConversation(const Conversation& c) {
+  db_.Prepare(kInsertConversation).Bind(1, c.id).Bind(2, c.project_id).Bind(3, c.title)
+      .Bind(4, c.creation_time).Bind(5, c.updated_at).Run();
+}
+std::optional<Conversation> SqliteRepo::GetConversation(const std::string& id) {
+  auto s = db_.Prepare(kGetConversation);
+  s.Bind(1, id);
+  if (!s.Step()) return std::nullopt;
+  return ReadConversation(s);
+}
+std::vector<Conversation> SqliteRepo::ListConversations(const std::string& project_id) {
+  auto s = db_.Prepare(kListConversations);
+  s.Bind(1, project_id);
+  std::vector<Conversation> out;
+  while (s.Step()) out.push_back(ReadConversation(s));
+  return out;
+}
+void SqliteRepo::UpdateConversationTitle(const std::string& id, const std::string& title,
+                                         Millis updated_at) {
+  db_.Prepare(kUpdateConversationTitle).Bind(1, title).Bind(2, updated_at).Bind(3, id).Run();
+}
+void SqliteRepo::TouchConversation(const std::string& id, Millis updated_at) {
+  db_.Prepare(kTouchConversation).Bind(1, updated_at).Bind(2, id).Run();
+}
+
+void SqliteRepo::InsertMessage(const Message& m) {
+  auto s = db_.Prepare(kInsertMessage);
+  s.Bind(1, m.id).Bind(2, m.conversation_id).Bind(3, m.project_id).Bind(4, ToString(m.role))
+      .Bind(5, m.content).Bind(6, StatusText(m)).Bind(7, m.trigger_run_id).Bind(8, m.error)
+      .Bind(9, m.model);
+  if (m.usage) {
+    s.Bind(10, m.usage->prompt_tokens).Bind(11, m.usage->completion_tokens);
+  } else {
+    s.BindNull(10).BindNull(11);
+  }
+  s.Bind(12, m.creation_time).Run();
+  WriteToolCalls(m);
+}
+std::optional<Message> SqliteRepo::GetMessage(const std::string& id) {
+  std::optional<Message> m;
+  {
+    auto s = db_.Prepare(kGetMessage);
+    s.Bind(1, id);
+    if (!s.Step()) return std::nullopt;
+    m = ReadMessageRow(s);
+  }
+  m->tool_calls = ReadToolCalls(m->id);
+  return m;
+}
+std::vector<Message> SqliteRepo::ListMessages(const std::string& conversation_id) {
+  std::vector<Message> out;
+  {
+    auto s = db_.Prepare(kListMessages);
+    s.Bind(1, conversation_id);
+    while (s.Step()) out.push_back(ReadMessageRow(s));
+  }
+  for (auto& m : out) {
+    if (m.role == Role::kAssistant) m.tool_calls = ReadToolCalls(m.id);
+  }
+  return out;
+}
+void SqliteRepo::UpdateMessage(const Message& m) {
+  auto s = db_.Prepare(kUpdateMessage);
+  s.Bind(1, m.content).Bind(2, StatusText(m)).Bind(3, m.trigger_run_id).Bind(4, m.error)
+      .Bind(5, m.model);
+  if (m.usage) {
+    s.Bind(6, m.usage->prompt_tokens).Bind(7, m.usage->completion_tokens);
+  } else {
+    s.BindNull(6).BindNull(7);
+  }
+  s.Bind(8, m.id).Run();
+  WriteToolCalls(m);
+}
+std::optional<std::string> SqliteRepo::FindProcessingMessage(const std::string& project_id) {
+  auto s = db_.Prepare(kFindProcessing);
+  s.Bind(1, project_id);
+  if (!s.Step()) return std::nullopt;
+  return s.Text(0);
+}
+void SqliteRepo::WriteToolCalls(const Message& m) {
+  db_.Prepare(kDeleteToolCalls).Bind(1, m.id).Run();
+  std::int64_t pos = 0;
+  for (const auto& tc : m.tool_calls) {
+    db_.Prepare(kInsertToolCall).Bind(1, m.id).Bind(2, pos++).Bind(3, tc.id).Bind(4, tc.name)
+        .Bind(5, tc.args_json).Bind(6, tc.result_json).Run();
+  }
+}
+std::vector<ToolCall> SqliteRepo::ReadToolCalls(const std::string& message_id) {
+  auto s = db_.Prepare(kListToolCalls);
+  s.Bind(1, message_id);
+  std::vector<ToolCall> out;
+  while (s.Step()) out.push_back(ToolCall{s.Text(0), s.Text(1), s.Text(2), s.OptText(3)});
+  return out;
+}
+
+void SqliteRepo::InsertFile(const FileNode& f) {
+  db_.Prepare(kInsertFile).Bind(1, f.id).Bind(2, f.project_id).Bind(3, f.parent_id)
+      .Bind(4, f.name).Bind(5, ToString(f.type)).Bind(6, f.content).Bind(7, f.creation_time)
+      .Bind(8, f.updated_at).Run();
+}
+std::optional<FileNode> SqliteRepo::GetFile(const std::string& id) {
+  auto s = db_.Prepare(kGetFile);
+  s.Bind(1, id);
+  if (!s.Step()) return std::nullopt;
+  return ReadFile(s);
+}
+std::vector<FileNode> SqliteRepo::ListFiles(const std::string& project_id) {
+  auto s = db_.Prepare(kListFiles);
+  s.Bind(1, project_id);
+  std::vector<FileNode> out;
+  while (s.Step()) out.push_back(ReadFile(s));
+  return out;
+}
+std::vector<FileNode> SqliteRepo::ListChildren(const std::string& project_id,
+                                               const std::optional<std::string>& parent_id) {
+  auto s = db_.Prepare(kListChildren);
+  s.Bind(1, project_id).Bind(2, ParentKey(parent_id));
+  std::vector<FileNode> out;
+  while (s.Step()) out.push_back(ReadFile(s));
+  return out;
+}
+std::optional<FileNode> SqliteRepo::FindChild(const std::string& project_id,
+                                              const std::optional<std::string>& parent_id,
+                                              const std::string& name) {
+  auto s = db_.Prepare(kFindChild);
+  s.Bind(1, project_id).Bind(2, ParentKey(parent_id)).Bind(3, name);
+  if (!s.Step()) return std::nullopt;
+  return ReadFile(s);
+}
+void SqliteRepo::UpdateFile(const FileNode& f) {
+  db_.Prepare(kUpdateFile).Bind(1, f.parent_id).Bind(2, f.name).Bind(3, f.content)
+      .Bind(4, f.updated_at).Bind(5, f.id).Run();
+}
+void SqliteRepo::DeleteFile(const std::string& id) { db_.Prepare(kDeleteFile).Bind(1, id).Run(); }
+
+}  // namespace polaris::sqlite

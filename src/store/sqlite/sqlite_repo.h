@@ -1,0 +1,49 @@
+#pragma once
+#include "store/repo.h"
+#include "store/sqlite/database.h"
+
+namespace polaris::sqlite {
+
+// Repo over one SQLite connection; the caller owns the transaction.
+class SqliteRepo final : public Repo {
+ public:
+  explicit SqliteRepo(Database& db) : db_(db) {}
+
+  void InsertProject(const Project& p) override;
+  std::optional<Project> GetProject(const std::string& id) override;
+  std::vector<Project> ListProjects(const std::string& owner_id, int limit) override;
+  void UpdateProject(const std::string& id, const std::string& name, Millis updated_at) override;
+  void TouchProject(const std::string& id, Millis updated_at) override;
+  void DeleteProject(const std::string& id) override;
+
+  void InsertConversation(const Conversation& c) override;
+  std::optional<Conversation> GetConversation(const std::string& id) override;
+  std::vector<Conversation> ListConversations(const std::string& project_id) override;
+  void UpdateConversationTitle(const std::string& id, const std::string& title,
+                               Millis updated_at) override;
+  void TouchConversation(const std::string& id, Millis updated_at) override;
+
+  void InsertMessage(const Message& m) override;
+  std::optional<Message> GetMessage(const std::string& id) override;
+  std::vector<Message> ListMessages(const std::string& conversation_id) override;
+  void UpdateMessage(const Message& m) override;
+  std::optional<std::string> FindProcessingMessage(const std::string& project_id) override;
+
+  void InsertFile(const FileNode& f) override;
+  std::optional<FileNode> GetFile(const std::string& id) override;
+  std::vector<FileNode> ListFiles(const std::string& project_id) override;
+  std::vector<FileNode> ListChildren(const std::string& project_id,
+                                     const std::optional<std::string>& parent_id) override;
+  std::optional<FileNode> FindChild(const std::string& project_id,
+                                    const std::optional<std::string>& parent_id,
+                                    const std::string& name) override;
+  void UpdateFile(const FileNode& f) override;
+  void DeleteFile(const std::string& id) override;
+
+ private:
+  void WriteToolCalls(const Message& m);
+  std::vector<ToolCall> ReadToolCalls(const std::string& message_id);
+  Database& db_;
+};
+
+}  // namespace polaris::sqlite

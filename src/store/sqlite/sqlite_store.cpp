@@ -1,0 +1,129 @@
+#include "store/sqlite/sqlite_store.h"
+
+#include "store/sqlite/database.h"
+#include "store/sqlite/migrations.h"
+#include "store/sqlite/sqlite_repo.h"
+
+namespace polaris::sqlite {
+namespace {
+// Upper bound of writes per transaction: keeps one batch's latency bounded under load.
+constexpr std::size_t kMaxBatch = 512;
+}  // namespace
+
+SqliteStore::SqliteStore(const std::string& path, int reader_threads) : path_(path) {
+  {
+    Database db(path_, false);
+    Migrate(db);
+  }
+  writer_ = std::thread([this] { WriterLoop(); });
+  for (int i = 0; i < reader_threads; ++i) readers_.emplace_back([this] { ReaderLoop(); });
+}
+
+SqliteStore::~SqliteStore() { Close(); }
+
+void SqliteStore::Close() {
+  {
+    std::lock_guard lock(mu_);
+    if (closing_ && !writer_.joinable()) return;
+    closing_ = true;
+  }
+  write_cv_.notify_all();
+  read_cv_.notify_all();
+  if (writer_.joinable()) writer_.join();
+  for (auto& t : readers_) {
+    if (t.joinable()) t.join();
+  }
+}
+
+void SqliteStore::SubmitRead(ReadJob job, Done done) {
+  {
+    std::lock_guard lock(mu_);
+    reads_.push_back({std::move(job), std::move(done)});
+  }
+  read_cv_.notify_one();
+}
+
+void SqliteStore::SubmitWrite(WriteJob job, Done done) {
+  {
+    std::lock_guard lock(mu_);
+    writes_.push_back({std::move(job), std::move(done)});
+  }
+  write_cv_.notify_one();
+}
+
+void SqliteStore::WriterLoop() {
+  Database db(path_, false);
+  SqliteRepo repo(db);
+  std::vector<Write> batch;
+  std::vector<std::exception_ptr> errors;
+  while (true) {
+    {
+      std::unique_lock lock(mu_);
+      write_cv_.wait(lock, [&] { return closing_ || !writes_.empty(); });
+      if (writes_.empty()) return;  // closing and drained
+      while (!writes_.empty() && batch.size() < kMaxBatch) {
+        batch.push_back(std::move(writes_.front()));
+        writes_.pop_front();
+      }
+    }
+    errors.assign(batch.size(), nullptr);
+    std::exception_ptr commit_error;
+    try {
+      db.Exec("BEGIN IMMEDIATE");
+      for (std::size_t i = 0; i < batch.size(); ++i) {
+        // A savepoint per job: one failing job rolls back alone, the batch still commits.
+        db.Exec("SAVEPOINT job");
+        bool keep = false;
+        try {
+          keep = batch[i].job(repo);
+        } catch (...) {
+          errors[i] = std::current_exception();
+        }
+        if (!keep) db.Exec("ROLLBACK TO job");
+        db.Exec("RELEASE job");
+      }
+      db.Exec("COMMIT");
+    } catch (...) {
+      commit_error = std::current_exception();
+      try {
+        db.Exec("ROLLBACK");
+      } catch (...) {
+      }
+    }
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+      if (batch[i].done) batch[i].done(commit_error ? commit_error : errors[i]);
+    }
+    batch.clear();
+  }
+}
+
+void SqliteStore::ReaderLoop() {
+  Database db(path_, false);
+  db.Exec("PRAGMA query_only=ON");
+  SqliteRepo repo(db);
+  while (true) {
+    Read r;
+    {
+      std::unique_lock lock(mu_);
+      read_cv_.wait(lock, [&] { return closing_ || !reads_.empty(); });
+      if (reads_.empty()) return;
+      r = std::move(reads_.front());
+      reads_.pop_front();
+    }
+    std::exception_ptr error;
+    try {
+      db.Exec("BEGIN");  // one snapshot for the whole job
+      try {
+        r.job(repo);
+      } catch (...) {
+        error = std::current_exception();
+      }
+      db.Exec("COMMIT");
+    } catch (...) {
+      if (!error) error = std::current_exception();
+    }
+    if (r.done) r.done(error);
+  }
+}
+
+}  // namespace polaris::sqlite

@@ -1,0 +1,48 @@
+#pragma once
+#include <condition_variable>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "store/store.h"
+
+namespace polaris::sqlite {
+
+// SQLite behind the Store interface: one writer thread with group commit and a few reader
+// threads, each with its own connection (WAL lets readers run beside the writer).
+class SqliteStore final : public Store {
+ public:
+  // Opens the file, applies migrations and starts the threads. Throws on failure.
+  SqliteStore(const std::string& path, int reader_threads);
+  ~SqliteStore() override;
+
+  void SubmitRead(ReadJob job, Done done) override;
+  void SubmitWrite(WriteJob job, Done done) override;
+  void Close() override;
+
+ private:
+  struct Write {
+    WriteJob job;
+    Done done;
+  };
+  struct Read {
+    ReadJob job;
+    Done done;
+  };
+  void WriterLoop();
+  void ReaderLoop();
+
+  std::string path_;
+  std::mutex mu_;
+  std::condition_variable write_cv_, read_cv_;
+  std::deque<Write> writes_;
+  std::deque<Read> reads_;
+  bool closing_ = false;
+  std::thread writer_;
+  std::vector<std::thread> readers_;
+};
+
+}  // namespace polaris::sqlite
