@@ -3,6 +3,7 @@
 #include <cstdlib>
 #include <ctime>
 #include <filesystem>
+#include <boost/asio/io_context.hpp>
 #include <iostream>
 #include <thread>
 
@@ -12,7 +13,11 @@
 #include "http/api.h"
 #include "http/router.h"
 #include "http/server.h"
-#include "http/store_client.h"
+#include "store/store_client.h"
+#include "metrics/metrics.h"
+#include "mockllm/mock_llm.h"
+#include "providers/chain.h"
+#include "runs/run_manager.h"
 #include "store/sqlite/sqlite_store.h"
 
 namespace {
@@ -61,15 +66,27 @@ int Serve(const cli::ServeOptions& o) {
   } catch (const std::exception& e) {
     return Fail(e.what());
   }
-  http::StoreClient db(*store);
+  StoreClient db(*store);
+  Metrics metrics;
+  providers::ProviderChain chain(providers::ChainConfigFromEnv(), &metrics);
   http::Router router(**verifier);
-  http::RegisterHealthRoutes(router);
-  http::RegisterProjectRoutes(router, db);
-  http::RegisterFileRoutes(router, db);
-  http::RegisterConversationRoutes(router, db);
 
   {
     http::Server server({o.host, o.port, threads}, router);
+    agent::AgentConfig agent_config;
+    if (auto steps = EnvOpt("POLARIS_MAX_STEPS")) agent_config.max_steps = std::max(1, std::atoi(steps->c_str()));
+    runs::RunManager runs(server.context().get_executor(),
+                          agent::AgentDeps{db, chain, agent_config, &metrics},
+                          runs::RunManagerConfig{o.max_runs});
+    http::AppContext app{db, runs, chain};
+    http::RegisterHealthRoutes(router);
+    http::RegisterMetricsRoutes(router, metrics);
+    http::RegisterProjectRoutes(router, db);
+    http::RegisterFileRoutes(router, db);
+    http::RegisterConversationRoutes(router, db);
+    http::RegisterMessageRoutes(router, app);
+    http::RegisterAiRoutes(router, app);
+    runs.Recover();
     unsigned short port = 0;
     try {
       port = server.Listen();
@@ -78,7 +95,7 @@ int Serve(const cli::ServeOptions& o) {
     }
     std::printf("polaris listening on http://%s:%u\n", o.host.c_str(), port);
     std::fflush(stdout);
-    server.Run();
+    server.Run([&runs] { runs.Shutdown(); }, [&runs] { return runs.Idle(); });
     store->Close();  // every acknowledged write is committed before the loop goes away
   }
   std::cerr << "polaris: stopped\n";
@@ -92,6 +109,8 @@ int main(int argc, char** argv) {
   switch (cmd.kind) {
     case polaris::cli::Command::Kind::kServe: return Serve(cmd.serve);
     case polaris::cli::Command::Kind::kToken: return Token(cmd.token);
+    case polaris::cli::Command::Kind::kMockLlm:
+      return polaris::mockllm::RunMockLlm({cmd.mock.host, cmd.mock.port});
     case polaris::cli::Command::Kind::kExit: return cmd.exit_code;
   }
   return 2;

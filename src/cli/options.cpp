@@ -34,9 +34,15 @@ Command ParseCommandLine(int argc, char** argv) {
       ->check(CLI::Range(1LL, 10LL * 365 * 24 * 3600));
   token->add_option("--data-dir", cmd.token.data_dir, "Data directory (POLARIS_DATA_DIR)");
 
+  auto* mock = app.add_subcommand("mock-llm", "Run the scripted OpenAI-compatible test provider");
+  mock->add_option("--host", cmd.mock.host, "Address to listen on");
+  mock->add_option("--port", cmd.mock.port, "Port, 0 picks a free one");
+
   try {
     app.parse(argc, argv);
-    if (*serve) {
+    if (*mock) {
+      cmd.kind = Command::Kind::kMockLlm;
+    } else if (*serve) {
       cmd.kind = Command::Kind::kServe;
       int p = std::stoi(port);
       int m = std::stoi(max_runs);

@@ -19,10 +19,16 @@ struct TokenOptions {
   std::string data_dir = "./data";
 };
 
+struct MockLlmOptions {
+  std::string host = "127.0.0.1";
+  unsigned short port = 0;
+};
+
 struct Command {
-  enum class Kind { kServe, kToken, kExit } kind = Kind::kExit;
+  enum class Kind { kServe, kToken, kMockLlm, kExit } kind = Kind::kExit;
   ServeOptions serve;
   TokenOptions token;
+  MockLlmOptions mock;
   int exit_code = 0;  // for kExit (help, bad usage)
 };
 

@@ -14,6 +14,25 @@ const char* ToString(MessageStatus s) {
   return "failed";
 }
 
+const char* ToString(RunStatus s) {
+  switch (s) {
+    case RunStatus::kQueued: return "queued";
+    case RunStatus::kExecuting: return "executing";
+    case RunStatus::kCompleted: return "completed";
+    case RunStatus::kFailed: return "failed";
+    case RunStatus::kCancelled: return "cancelled";
+  }
+  return "failed";
+}
+
+std::optional<RunStatus> ParseRunStatus(std::string_view s) {
+  for (auto st : {RunStatus::kQueued, RunStatus::kExecuting, RunStatus::kCompleted,
+                  RunStatus::kFailed, RunStatus::kCancelled}) {
+    if (s == ToString(st)) return st;
+  }
+  return std::nullopt;
+}
+
 std::optional<FileType> ParseFileType(std::string_view s) {
   if (s == "file") return FileType::kFile;
   if (s == "folder") return FileType::kFolder;

@@ -69,6 +69,29 @@ struct Message {
   std::optional<Usage> usage;
 };
 
+enum class RunStatus { kQueued, kExecuting, kCompleted, kFailed, kCancelled };
+
+// A background run answering one assistant message (what Trigger.dev did for the original).
+struct Run {
+  std::string id;
+  std::string message_id;
+  std::string conversation_id;
+  std::string project_id;
+  std::string owner_id;
+  RunStatus status = RunStatus::kQueued;
+  int attempt = 0;  // attempts started so far
+  Millis created_at = 0;
+  std::optional<Millis> started_at;
+  std::optional<Millis> finished_at;
+  std::optional<std::string> provider;
+  std::optional<std::string> model;
+  std::optional<std::string> error;
+  // Opaque resume state written by the agent after each completed step (JSON text).
+  std::string checkpoint;
+};
+
+const char* ToString(RunStatus s);
+std::optional<RunStatus> ParseRunStatus(std::string_view s);
 const char* ToString(FileType t);
 const char* ToString(Role r);
 const char* ToString(MessageStatus s);

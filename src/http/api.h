@@ -1,13 +1,33 @@
 #pragma once
 // Route registration, one function per resource family (each in its own api_*.cpp).
+namespace polaris {
+class StoreClient;
+class Metrics;
+namespace runs {
+class RunManager;
+}
+namespace providers {
+class ProviderChain;
+}
+}  // namespace polaris
+
 namespace polaris::http {
 
 class Router;
-class StoreClient;
+
+// What the message and AI routes need besides the store.
+struct AppContext {
+  StoreClient& db;
+  runs::RunManager& runs;
+  providers::ProviderChain& chain;
+};
 
 void RegisterHealthRoutes(Router& router);
 void RegisterProjectRoutes(Router& router, StoreClient& db);
 void RegisterFileRoutes(Router& router, StoreClient& db);
 void RegisterConversationRoutes(Router& router, StoreClient& db);
+void RegisterMessageRoutes(Router& router, AppContext& app);
+void RegisterAiRoutes(Router& router, AppContext& app);
+void RegisterMetricsRoutes(Router& router, Metrics& metrics);
 
 }  // namespace polaris::http

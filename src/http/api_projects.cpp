@@ -6,7 +6,7 @@
 #include "http/documents.h"
 #include "http/json_util.h"
 #include "http/router.h"
-#include "http/store_client.h"
+#include "store/store_client.h"
 #include "services/access.h"
 #include "services/projects.h"
 

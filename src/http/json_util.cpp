@@ -38,7 +38,10 @@ Result<std::optional<std::string>> OptionalString(const boost::json::object& obj
 }
 
 Response Json(int status, const boost::json::value& body) {
-  return Response{status, boost::json::serialize(body), "application/json", {}};
+  Response res;
+  res.status = status;
+  res.body = boost::json::serialize(body);
+  return res;
 }
 
 int StatusFor(ErrorCode code) {

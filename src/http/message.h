@@ -1,7 +1,10 @@
 #pragma once
 // Request and Response as the routes see them: plain structs, no Beast types, so route files
 // stay cheap to compile.
+#include <boost/asio/awaitable.hpp>
+#include <functional>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -21,11 +24,27 @@ struct Request {
   std::string user;                                     // the token's sub, once authenticated
 };
 
+// The body of a streamed response (SSE, chunked): implemented by the server.
+class BodyWriter {
+ public:
+  virtual ~BodyWriter() = default;
+  // Sends one chunk; false once the peer is gone (the producer should then return).
+  virtual boost::asio::awaitable<bool> Write(std::string_view data) = 0;
+  // Drops the connection at once, without ending the body (used to inject faults).
+  virtual void Abort() = 0;
+  // True once the server is shutting down: long-lived streams should end.
+  virtual bool Stopping() const = 0;
+};
+
 struct Response {
   int status = 200;
   std::string body;
   std::string content_type = "application/json";
   std::vector<std::pair<std::string, std::string>> headers;
+  // When set, the headers go out first and the body is produced by this coroutine.
+  std::function<boost::asio::awaitable<void>(BodyWriter&)> stream;
+  // When set, the connection is closed without any answer (fault injection).
+  bool abort_connection = false;
 };
 
 }  // namespace polaris::http

@@ -8,6 +8,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -30,7 +31,7 @@ constexpr std::size_t kHeaderLimit = 16 << 10;  // 16 KiB of request line + head
 constexpr auto kReadTimeout = 30s;              // a whole request (or keep-alive idle time)
 constexpr auto kWriteTimeout = 30s;
 constexpr auto kDrainTimeout = 1s;
-constexpr auto kShutdownGrace = 5s;
+constexpr auto kShutdownGrace = 8s;  // SIGTERM must end the process within 10 s
 constexpr auto tuple_awaitable = asio::as_tuple(asio::use_awaitable);
 
 std::string JsonError(std::string_view message) {
@@ -52,6 +53,35 @@ Request ToRequest(bhttp::request<bhttp::string_body>&& r) {
 }
 }  // namespace
 
+// Chunked body writer over a Beast stream; one per streamed response.
+class ChunkWriter final : public BodyWriter {
+ public:
+  ChunkWriter(beast::tcp_stream& stream, const std::atomic<bool>& stopping)
+      : stream_(stream), stopping_(stopping) {}
+  asio::awaitable<bool> Write(std::string_view data) override {
+    if (!open_) co_return false;
+    if (data.empty()) co_return true;  // an empty chunk would end the body
+    stream_.expires_after(kWriteTimeout);
+    auto chunk = bhttp::make_chunk(asio::const_buffer(data.data(), data.size()));
+    auto [ec, n] = co_await asio::async_write(stream_, chunk, tuple_awaitable);
+    if (ec) open_ = false;
+    co_return open_;
+  }
+  void Abort() override {
+    open_ = false;
+    beast::error_code ec;
+    stream_.socket().set_option(asio::socket_base::linger(true, 0), ec);  // RST, not FIN
+    stream_.socket().close(ec);
+  }
+  bool Stopping() const override { return stopping_; }
+  bool open() const { return open_; }
+
+ private:
+  beast::tcp_stream& stream_;
+  const std::atomic<bool>& stopping_;
+  bool open_ = true;
+};
+
 struct Server::Impl {
   Impl(ServerOptions o, const Router& r)
       : options(std::move(o)), router(r), ioc(options.threads), acceptor(ioc), signals(ioc) {}
@@ -59,6 +89,7 @@ struct Server::Impl {
   asio::awaitable<void> Accept();
   asio::awaitable<void> Session(tcp::socket socket);
   asio::awaitable<bool> Write(beast::tcp_stream& stream, bhttp::response<bhttp::string_body>& res);
+  asio::awaitable<bool> WriteStream(beast::tcp_stream& stream, Response& out, unsigned version);
   asio::awaitable<void> RejectAndClose(beast::tcp_stream& stream, beast::flat_buffer& buffer,
                                        int status, std::string_view message);
   void BeginShutdown();
@@ -70,18 +101,23 @@ struct Server::Impl {
   asio::signal_set signals;
   std::atomic<bool> stopping{false};
   std::atomic<int> in_flight{0};
-  std::function<void()> on_signal;
+  std::function<void()> on_stop;
+  std::function<bool()> idle;
 };
 
 asio::awaitable<void> Server::Impl::Accept() {
   while (!stopping) {
-    auto [ec, socket] = co_await acceptor.async_accept(tuple_awaitable);
+    // Each connection gets its own strand: store completions arrive from other threads, and
+    // a strand keeps a coroutine from resuming while its previous step is still unwinding.
+    auto strand = asio::make_strand(ioc);  // named: see "Coroutine rule" in architecture.md
+    auto [ec, socket] = co_await acceptor.async_accept(strand, tuple_awaitable);
     if (ec) {
       if (ec == asio::error::operation_aborted || !acceptor.is_open()) co_return;
       continue;  // e.g. EMFILE: keep serving the connections we have
     }
     socket.set_option(tcp::no_delay(true));
-    asio::co_spawn(ioc, Session(std::move(socket)), asio::detached);
+    auto ex = socket.get_executor();
+    asio::co_spawn(ex, Session(std::move(socket)), asio::detached);
   }
 }
 
@@ -163,6 +199,11 @@ asio::awaitable<void> Server::Impl::Session(tcp::socket socket) {
     ++in_flight;
     Response out = co_await router.Dispatch(req);
     --in_flight;
+    if (out.abort_connection) break;
+    if (out.stream) {
+      if (!co_await WriteStream(stream, out, version)) break;
+      continue;
+    }
 
     bhttp::response<bhttp::string_body> res{static_cast<bhttp::status>(out.status), version};
     res.set(bhttp::field::content_type, out.content_type);
@@ -176,17 +217,43 @@ asio::awaitable<void> Server::Impl::Session(tcp::socket socket) {
   stream.socket().close(ec);
 }
 
+// Streams a response: headers, then chunks from the producer, then the last chunk.
+asio::awaitable<bool> Server::Impl::WriteStream(beast::tcp_stream& stream, Response& out,
+                                                unsigned version) {
+  bhttp::response<bhttp::empty_body> res{static_cast<bhttp::status>(out.status), version};
+  res.set(bhttp::field::server, "polaris");
+  res.set(bhttp::field::content_type, out.content_type);
+  res.set(bhttp::field::cache_control, "no-cache");
+  for (const auto& [k, v] : out.headers) res.set(k, v);
+  res.chunked(true);
+  res.keep_alive(false);  // a stream ends with its connection
+  bhttp::response_serializer<bhttp::empty_body> sr{res};
+  stream.expires_after(kWriteTimeout);
+  auto [ec, n] = co_await bhttp::async_write_header(stream, sr, tuple_awaitable);
+  if (ec) co_return false;
+  ChunkWriter writer(stream, stopping);
+  co_await out.stream(writer);
+  if (writer.open()) {
+    stream.expires_after(kWriteTimeout);
+    auto last = bhttp::make_chunk_last();
+    co_await asio::async_write(stream, last, tuple_awaitable);
+  }
+  co_return false;
+}
+
 void Server::Impl::BeginShutdown() {
   if (stopping.exchange(true)) return;
   beast::error_code ec;
   acceptor.close(ec);
+  if (on_stop) on_stop();
   // Let requests in flight finish, then stop the loop (idle keep-alive sockets just close).
   asio::co_spawn(
       ioc,
       [this]() -> asio::awaitable<void> {
         asio::steady_timer timer(ioc);
         auto deadline = std::chrono::steady_clock::now() + kShutdownGrace;
-        while (in_flight > 0 && std::chrono::steady_clock::now() < deadline) {
+        while ((in_flight > 0 || (idle && !idle())) &&
+               std::chrono::steady_clock::now() < deadline) {
           timer.expires_after(20ms);
           co_await timer.async_wait(tuple_awaitable);
         }
@@ -210,14 +277,14 @@ unsigned short Server::Listen() {
   return a.local_endpoint().port();
 }
 
-void Server::Run(std::function<void()> on_signal) {
+void Server::Run(std::function<void()> on_stop, std::function<bool()> idle) {
   auto& im = *impl_;
+  im.on_stop = std::move(on_stop);
+  im.idle = std::move(idle);
   im.signals.add(SIGINT);
   im.signals.add(SIGTERM);
-  im.signals.async_wait([&im, on_signal](const beast::error_code& ec, int) {
-    if (ec) return;
-    if (on_signal) on_signal();
-    im.BeginShutdown();
+  im.signals.async_wait([&im](const beast::error_code& ec, int) {
+    if (!ec) im.BeginShutdown();
   });
   asio::co_spawn(im.ioc, im.Accept(), asio::detached);
   std::vector<std::thread> threads;
@@ -225,6 +292,8 @@ void Server::Run(std::function<void()> on_signal) {
   im.ioc.run();
   for (auto& t : threads) t.join();
 }
+
+asio::io_context& Server::context() { return impl_->ioc; }
 
 void Server::Stop() {
   asio::post(impl_->ioc, [this] { impl_->BeginShutdown(); });

@@ -5,6 +5,10 @@
 #include <memory>
 #include <string>
 
+namespace boost::asio {
+class io_context;
+}
+
 namespace polaris::http {
 
 class Router;
@@ -21,10 +25,12 @@ class Server {
   ~Server();
   // Binds and listens; returns the bound port (useful with port 0). Throws on failure.
   unsigned short Listen();
-  // Serves until SIGINT/SIGTERM (or Stop()), then stops accepting, lets in-flight requests
-  // finish (up to a few seconds) and returns. on_signal runs once on the first signal.
-  void Run(std::function<void()> on_signal = {});
+  // Serves until SIGINT/SIGTERM (or Stop()), then stops accepting, runs on_stop once, and
+  // keeps the loop going until in-flight requests are done and idle() holds (at most ~8 s).
+  void Run(std::function<void()> on_stop = {}, std::function<bool()> idle = {});
   void Stop();
+  // The event loop, for the other components that run coroutines on it (runs, titles).
+  boost::asio::io_context& context();
 
  private:
   struct Impl;

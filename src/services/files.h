@@ -24,6 +24,26 @@ Result<FileNode> CreateFolderAtPath(Repo& repo, const std::string& project_id,
 // The file (not folder) at path, or 404.
 Result<FileNode> ReadFileAtPath(Repo& repo, const std::string& project_id, const std::string& path);
 
+// The children of the folder at path ("" = project root): folders first, then by name.
+// 404 when the path does not exist, 400 when it names a file.
+Result<std::vector<FileNode>> ListFolderAtPath(Repo& repo, const std::string& project_id,
+                                               const std::string& path);
+// Deletes the file or folder at path, recursively; 404 when absent.
+Status DeleteAtPath(Repo& repo, const std::string& project_id, const std::string& path, Millis now);
+// Renames the file or folder at path in place (new_name is one name, not a path); 409 when a
+// sibling already has that name. Renaming to the current name changes nothing.
+Result<FileNode> RenameAtPath(Repo& repo, const std::string& project_id, const std::string& path,
+                              const std::string& new_name, Millis now);
+
+struct PathedFile {
+  std::string path;
+  FileNode file;
+};
+// Every file (not folder) of the project with its full path, sorted by path.
+std::vector<PathedFile> ListFilesWithPaths(Repo& repo, const std::string& project_id);
+// Every file (not folder) path of the project, sorted.
+std::vector<std::string> ListAllFilePaths(Repo& repo, const std::string& project_id);
+
 // Owner-checked variants used by the REST routes.
 Result<FileNode> WriteFileForUser(Repo& repo, const std::string& user,
                                   const std::string& project_id, const std::string& path,

@@ -35,8 +35,24 @@ class Repo {
   // Oldest first.
   virtual std::vector<Message> ListMessages(const std::string& conversation_id) = 0;
   virtual void UpdateMessage(const Message& m) = 0;
+  // Streaming progress: only the content changes (tool calls untouched).
+  virtual void UpdateMessageContent(const std::string& id, const std::string& content) = 0;
+  // Every message still "processing", across all projects (start-up recovery).
+  virtual std::vector<std::string> ListProcessingMessages() = 0;
   // The id of a message with status "processing" in the project, if any.
   virtual std::optional<std::string> FindProcessingMessage(const std::string& project_id) = 0;
+
+  virtual void InsertRun(const Run& r) = 0;
+  virtual std::optional<Run> GetRun(const std::string& id) = 0;
+  virtual void UpdateRun(const Run& r) = 0;
+  // Runs queued or executing, oldest first.
+  virtual std::vector<Run> ListUnfinishedRuns() = 0;
+
+  // Idempotency-Key records: the first answer to a (user, key) pair, as opaque text.
+  virtual std::optional<std::string> GetIdempotentResponse(const std::string& user,
+                                                           const std::string& key) = 0;
+  virtual void PutIdempotentResponse(const std::string& user, const std::string& key,
+                                     const std::string& response, Millis now) = 0;
 
   virtual void InsertFile(const FileNode& f) = 0;
   virtual std::optional<FileNode> GetFile(const std::string& id) = 0;

@@ -9,6 +9,11 @@ import {
 const dirs = [];
 after(() => { for (const d of dirs) fs.rmSync(d, { recursive: true, force: true }); });
 
+async function waitUntil(cond, timeout = 10_000) {
+  const deadline = Date.now() + timeout;
+  while (!cond() && Date.now() < deadline) await sleep(1);
+}
+
 function freshDir() {
   const d = makeTempDir();
   dirs.push(d);
@@ -172,5 +177,103 @@ test('two servers on two data dirs are independent', async () => {
   } finally {
     await a.stop();
     await b.stop();
+  }
+});
+
+test('serve is configurable through POLARIS_HOST, PORT, POLARIS_DATA_DIR, POLARIS_DB alone', async () => {
+  const dataDir = freshDir();
+  const secret = randomSecret();
+  const dbPath = `${dataDir}/env-configured.db`;
+  const server = await startServer({ dataDir, secret, dbPath, envOnly: true });
+  try {
+    const token = makeToken(newUser(), secret);
+    expectOk(await client(server, token).post('/api/projects', { name: 'env' }));
+    assert.ok(fs.existsSync(dbPath), `the SQLite database must be created at POLARIS_DB (${dbPath})`);
+  } finally {
+    await server.stop();
+  }
+});
+
+/**
+ * Keeps `workers` writers busy until stop() is called; each write is PUT f<i>.txt with content
+ * of length 1000+i. Resolves the list of results ({i, status} or {i, error}).
+ */
+function writeLoop(c, projectId, workers = 16) {
+  let next = 0;
+  let stopped = false;
+  const results = [];
+  const worker = async () => {
+    while (!stopped) {
+      const i = next++;
+      try {
+        const r = await c.put(`/api/projects/${projectId}/files/content`, { path: `d${i % 7}/f${i}.txt`, content: 'x'.repeat(1000 + i) }, { timeout: 15_000 });
+        results.push({ i, status: r.status, text: r.text });
+      } catch (e) {
+        results.push({ i, error: e });
+        return; // the server is gone
+      }
+    }
+  };
+  const all = Promise.all(Array.from({ length: workers }, worker));
+  return { stop: () => { stopped = true; return all.then(() => results); }, count: () => results.length };
+}
+
+async function checkAcked(c2, projectId, results, what) {
+  const acked = results.filter((x) => x.status === 200).map((x) => x.i);
+  const list = expectOk(await c2.get(`/api/projects/${projectId}/files`), `files after ${what}`);
+  const files = new Map(list.filter((f) => f.type === 'file').map((f) => [f.name, f]));
+  for (const i of acked) {
+    const f = files.get(`f${i}.txt`);
+    assert.ok(f, `acknowledged write f${i}.txt lost after ${what}`);
+  }
+  for (const [name, f] of files) {
+    assert.equal(f.content.length, 1000 + Number(name.slice(1, -4)), `torn write in ${name} after ${what}`);
+  }
+  return acked.length;
+}
+
+test('SIGTERM in the middle of a burst of writes: exit 0, every acknowledged write persisted', async (t) => {
+  const dataDir = freshDir();
+  const secret = randomSecret();
+  const token = makeToken(newUser(), secret);
+  let server = await startServer({ dataDir, secret });
+  const c = client(server, token);
+  const projectId = expectOk(await c.post('/api/projects', { name: 'burst' })).projectId;
+  const loop = writeLoop(c, projectId);
+  await waitUntil(() => loop.count() >= 100);
+  const stopping = server.stop({ keepDir: true }); // asserts exit 0 within 10 s
+  await stopping;
+  const results = await loop.stop();
+  for (const x of results) {
+    if (x.status !== undefined) assert.ok(x.status === 200 || x.status === 503, `unexpected answer during shutdown: ${x.status} ${x.text}`);
+  }
+  server = await startServer({ dataDir, secret });
+  try {
+    const n = await checkAcked(client(server, token), projectId, results, 'SIGTERM');
+    t.diagnostic(`${n}/${results.length} writes acknowledged around SIGTERM`);
+  } finally {
+    await server.stop();
+  }
+});
+
+test('kill -9 in the middle of a burst of writes: restart works, acknowledged writes persisted, none torn', async (t) => {
+  const dataDir = freshDir();
+  const secret = randomSecret();
+  const token = makeToken(newUser(), secret);
+  let server = await startServer({ dataDir, secret });
+  const c = client(server, token);
+  const projectId = expectOk(await c.post('/api/projects', { name: 'crash' })).projectId;
+  const loop = writeLoop(c, projectId);
+  await waitUntil(() => loop.count() >= 150);
+  await server.kill9();
+  const results = await loop.stop();
+  server = await startServer({ dataDir, secret });
+  try {
+    const c2 = client(server, token);
+    const n = await checkAcked(c2, projectId, results, 'kill -9');
+    t.diagnostic(`${n}/${results.length} writes acknowledged before kill -9`);
+    expectOk(await c2.put(`/api/projects/${projectId}/files/content`, { path: 'after.txt', content: 'ok' }), 'writable after crash');
+  } finally {
+    await server.stop();
   }
 });

@@ -30,7 +30,7 @@ function pathsOf(list) {
     while (cur) {
       parts.unshift(cur.name);
       cur = cur.parentId ? byId.get(cur.parentId) : undefined;
-      if (++guard > 100) throw new Error('parentId cycle');
+      if (++guard > 100_000) throw new Error('parentId cycle');
     }
     return parts.join('/');
   };
@@ -527,5 +527,141 @@ describe('concurrency', () => {
     assert.equal(statuses.filter((x) => x === 200).length, 1, `statuses: ${statuses}`);
     assert.equal(statuses.filter((x) => x === 409).length, 19, `statuses: ${statuses}`);
     assert.equal((await s.list()).length, 1);
+  });
+});
+
+describe('edge cases', () => {
+  test('every control character and odd code point in content round-trips', async () => {
+    const s = await setup();
+    let content = '';
+    for (let i = 0; i < 0x20; i++) content += String.fromCharCode(i);
+    content += '\u007f\u0080\u00ff\u2028\u2029\uFEFF\uFFFD\u{10FFFF}\u{1F600}"\\/';
+    await s.put('ctl.txt', content);
+    assert.equal(expectOk(await s.read('ctl.txt')).content, content);
+    const [doc] = await s.list();
+    assert.equal(doc.content, content, 'the list must carry the same content');
+  });
+
+  test('unknown extra fields in the body are ignored', async () => {
+    const s = await setup();
+    const id = expectOk(await s.c.put(`${s.P}/files/content`, { path: 'x.txt', content: 'x', type: 'folder', projectId: 'nope', extra: [1, 2] })).fileId;
+    const [doc] = await s.list();
+    assert.equal(doc._id, id);
+    assert.equal(doc.type, 'file');
+    assert.equal(doc.projectId, s.projectId);
+  });
+
+  test('a deeply nested path (200 levels) works or is refused cleanly', async () => {
+    const s = await setup();
+    const p = Array.from({ length: 200 }, (_, i) => `d${i}`).join('/') + '/leaf.txt';
+    const res = await s.c.put(`${s.P}/files/content`, { path: p, content: 'deep' });
+    assert.ok([200, 400].includes(res.status), describeRes(res));
+    if (res.status === 200) {
+      assert.equal(expectOk(await s.read(p)).content, 'deep');
+      assert.equal((await s.list()).length, 201);
+      const top = pathsOf(await s.list()).d0._id;
+      expectSuccess(await s.c.del(`/api/files/${top}`), 'recursive delete of 200 levels');
+      assert.deepEqual(await s.list(), []);
+    } else expectStatus(res, 400);
+  });
+
+  test('a path longer than any sane limit (100 KB) -> 400 (or 413), never 500', async () => {
+    const s = await setup();
+    const res = await s.c.put(`${s.P}/files/content`, { path: 'a'.repeat(100_000), content: '' });
+    assert.ok([400, 413].includes(res.status), describeRes(res));
+    expectStatus(res, res.status);
+  });
+
+  test('malformed percent-encoding in the query -> 400, not 500', async () => {
+    const s = await setup();
+    for (const q of ['path=%', 'path=%zz', 'path=a%2', 'path=%c3%28']) {
+      const res = await s.c.get(`${s.P}/files/content?${q}`);
+      assert.ok([400, 404].includes(res.status), `?${q}: ${describeRes(res)}`);
+      expectStatus(res, res.status, `?${q}`);
+    }
+  });
+
+  test('a files list over 1 MiB is returned whole', async () => {
+    const s = await setup();
+    const big = 'z'.repeat(700_000);
+    await s.put('one.txt', big);
+    await s.put('two.txt', big);
+    await s.put('three.txt', big);
+    const list = await s.list();
+    assert.equal(list.length, 3);
+    for (const f of list) assert.equal(f.content.length, big.length);
+  });
+
+  test('500 files in one folder are all listed', async () => {
+    const s = await setup();
+    for (let i = 0; i < 500; i += 50) {
+      await Promise.all(Array.from({ length: 50 }, (_, j) => s.put(`many/f${i + j}.txt`, String(i + j))));
+    }
+    const list = await s.list();
+    assert.equal(list.length, 501);
+    const folder = pathsOf(list).many;
+    assert.equal(list.filter((f) => f.parentId === folder._id).length, 500);
+  });
+
+  test('PUTs racing a folder delete leave no orphans (every parentId exists)', async () => {
+    const s = await setup();
+    await s.put('race/seed.txt', 'x');
+    const folder = pathsOf(await s.list()).race._id;
+    const ops = Array.from({ length: 30 }, (_, i) => s.c.put(`${s.P}/files/content`, { path: `race/sub${i % 3}/f${i}.txt`, content: 'y' }));
+    ops.splice(10, 0, s.c.del(`/api/files/${folder}`));
+    const results = await Promise.all(ops);
+    for (const r of results) assert.ok([200, 404].includes(r.status), describeRes(r));
+    const list = await s.list();
+    const ids = new Set(list.map((f) => f._id));
+    for (const f of list) {
+      if (f.parentId) assert.ok(ids.has(f.parentId), `orphan: ${f.name} has parentId ${f.parentId} which no longer exists`);
+    }
+    // Every surviving file must be readable by its path.
+    const byPath = pathsOf(list);
+    for (const [p, f] of Object.entries(byPath)) if (f.type === 'file') expectOk(await s.read(p), `read ${p}`);
+  });
+
+  test('renaming a folder while files are written into it keeps the tree consistent', async () => {
+    const s = await setup();
+    await s.put('mv/a.txt', 'a');
+    const folder = pathsOf(await s.list()).mv._id;
+    const ops = Array.from({ length: 20 }, (_, i) => s.c.put(`${s.P}/files/content`, { path: `mv/f${i}.txt`, content: String(i) }));
+    ops.splice(7, 0, s.c.patch(`/api/files/${folder}`, { name: 'moved' }));
+    const results = await Promise.all(ops);
+    for (const r of results) expectOk(r);
+    const byPath = pathsOf(await s.list());
+    const folders = Object.values(byPath).filter((f) => f.type === 'folder').map((f) => f.name).sort();
+    // PUTs after the rename recreate "mv"; none may be lost.
+    for (const n of folders) assert.ok(['moved', 'mv'].includes(n), `unexpected folder ${n}`);
+    const files = Object.keys(byPath).filter((p) => byPath[p].type === 'file');
+    assert.equal(files.length, 21, `all 21 files must exist somewhere: ${files}`);
+  });
+
+  test('PATCH {content} on a folder is refused (4xx); the folder and its children are intact', async () => {
+    const s = await setup();
+    await s.put('dir/child.txt', 'c');
+    const dir = pathsOf(await s.list()).dir._id;
+    const res = await s.c.patch(`/api/files/${dir}`, { content: 'not for folders' });
+    assert.ok(res.status >= 400 && res.status < 500, `expected a 4xx, got ${describeRes(res)}`);
+    expectStatus(res, res.status);
+    const after = pathsOf(await s.list());
+    assert.equal(after.dir.type, 'folder');
+    assert.equal(after.dir.content, undefined, 'a folder must not gain content');
+    assert.equal(expectOk(await s.read('dir/child.txt')).content, 'c');
+  });
+
+  test('GET /api/projects with a query string still lists', async () => {
+    const s = await setup();
+    const list = expectOk(await s.c.get('/api/projects?limit=1&x=%20'));
+    assert.ok(Array.isArray(list) && list.some((p) => p._id === s.projectId));
+  });
+
+  test('list endpoints answer with application/json', async () => {
+    const s = await setup();
+    for (const p of ['/api/projects', `${s.P}/files`, `${s.P}/conversations`]) {
+      const res = await s.c.get(p);
+      expectOk(res, p);
+      assert.match(res.headers.get('content-type') || '', /application\/json/i, `${p} content-type`);
+    }
   });
 });

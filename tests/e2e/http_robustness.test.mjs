@@ -460,6 +460,34 @@ describe('raw sockets', () => {
     }
   });
 
+  test('Expect: 100-continue (what curl sends for bodies > 1 KiB) gets 100, then the real answer', async () => {
+    const c = ctx.client(newUser());
+    const p = await newProject(c);
+    const body = JSON.stringify({ path: 'continue.txt', content: 'x'.repeat(4000) });
+    const conn = await openConn();
+    try {
+      conn.write(`PUT /api/projects/${p}/files/content HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${c.token}\r\nContent-Type: application/json\r\n` +
+        `Content-Length: ${Buffer.byteLength(body)}\r\nExpect: 100-continue\r\n\r\n`);
+      const interim = await conn.waitFor(1, 1500); // curl waits 1 s for the 100 before sending anyway
+      assert.equal(interim[0]?.status, 100, `expected "100 Continue" before the body, got ${JSON.stringify(interim)}`);
+      conn.write(body);
+      const resps = await conn.waitFor(2, 5000);
+      const statuses = resps.map((r) => r.status);
+      const final = resps.find((r) => r.status !== 100);
+      assert.ok(final, `no final response; got ${statuses}`);
+      assert.equal(final.status, 200, `final: ${final.status} ${final.body}`);
+      assert.ok(JSON.parse(final.body).fileId);
+    } finally {
+      conn.destroy();
+    }
+  });
+
+  test('a 12 KiB URL is answered (404/414), never a crash', async () => {
+    const r = await rawExchange(ctx.server, `GET /api/${'x'.repeat(12 * 1024)} HTTP/1.1\r\nHost: x\r\n\r\n`, { timeout: 3000, until: (d) => countComplete(d) >= 1 });
+    expectRawRejectOrClose(r, [400, 401, 404, 414, 431], '12 KiB URL');
+    await expectHealthy(ctx.server, 'long URL');
+  });
+
   test('100 concurrent requests all succeed', async () => {
     const c = ctx.client(newUser());
     const p = await newProject(c);

@@ -9,6 +9,7 @@ let bob;
 let A; // alice's objects
 
 before(async () => {
+  await ctx.ready; // top-level before hooks are not ordered; wait for the server
   alice = ctx.client(newUser('alice'));
   bob = ctx.client(newUser('bob'));
   const projectId = expectOk(await alice.post('/api/projects', { name: 'alice secret' })).projectId;

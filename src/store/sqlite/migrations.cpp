@@ -69,6 +69,37 @@ CREATE TABLE files (
 CREATE UNIQUE INDEX files_by_parent_name ON files(project_id, ifnull(parent_id, ''), name);
 CREATE INDEX files_by_parent ON files(parent_id);
 )sql",
+    // V002: background runs and Idempotency-Key answers.
+    R"sql(
+CREATE TABLE runs (
+  id              TEXT PRIMARY KEY,
+  message_id      TEXT NOT NULL REFERENCES messages(id) ON DELETE CASCADE,
+  conversation_id TEXT NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,
+  project_id      TEXT NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+  owner_id        TEXT NOT NULL,
+  status          TEXT NOT NULL
+                  CHECK (status IN ('queued', 'executing', 'completed', 'failed', 'cancelled')),
+  attempt         INTEGER NOT NULL DEFAULT 0,
+  created_at      INTEGER NOT NULL,
+  started_at      INTEGER,
+  finished_at     INTEGER,
+  provider        TEXT,
+  model           TEXT,
+  error           TEXT,
+  checkpoint      TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX runs_by_message ON runs(message_id);
+CREATE INDEX runs_unfinished ON runs(created_at) WHERE status IN ('queued', 'executing');
+CREATE INDEX messages_all_processing ON messages(status) WHERE status = 'processing';
+
+CREATE TABLE idempotency_keys (
+  owner_id   TEXT NOT NULL,
+  key        TEXT NOT NULL,
+  response   TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  PRIMARY KEY (owner_id, key)
+) WITHOUT ROWID;
+)sql",
 };
 
 }  // namespace

@@ -49,6 +49,27 @@ constexpr const char* kListToolCalls =  // primary key
     "SELECT call_id, name, args_json, result_json FROM tool_calls WHERE message_id=? "
     "ORDER BY position";
 
+constexpr const char* kUpdateMessageContent = "UPDATE messages SET content=? WHERE id=?";
+constexpr const char* kListProcessing =  // partial index messages_all_processing
+    "SELECT id FROM messages WHERE status='processing'";
+
+#define POLARIS_RUN_COLS                                                                     \
+  "id, message_id, conversation_id, project_id, owner_id, status, attempt, created_at, "   \
+  "started_at, finished_at, provider, model, error, checkpoint"
+constexpr const char* kInsertRun =
+    "INSERT INTO runs(" POLARIS_RUN_COLS ") VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
+constexpr const char* kGetRun = "SELECT " POLARIS_RUN_COLS " FROM runs WHERE id=?";
+constexpr const char* kUpdateRun =
+    "UPDATE runs SET status=?, attempt=?, started_at=?, finished_at=?, provider=?, model=?, "
+    "error=?, checkpoint=? WHERE id=?";
+constexpr const char* kListUnfinishedRuns =  // partial index runs_unfinished
+    "SELECT " POLARIS_RUN_COLS
+    " FROM runs WHERE status IN ('queued', 'executing') ORDER BY created_at, rowid";
+constexpr const char* kGetIdempotent =  // primary key
+    "SELECT response FROM idempotency_keys WHERE owner_id=? AND key=?";
+constexpr const char* kPutIdempotent =
+    "INSERT OR IGNORE INTO idempotency_keys(owner_id, key, response, created_at) VALUES(?,?,?,?)";
+
 #define POLARIS_FILE_COLS \
   "id, project_id, parent_id, name, type, content, creation_time, updated_at"
 constexpr const char* kInsertFile =
@@ -98,6 +119,35 @@ Message ReadMessageRow(const Statement& s) {
   if (!s.IsNull(9)) m.usage = Usage{s.Int(9), s.Int(10)};
   m.creation_time = s.Int(11);
   return m;
+}
+std::optional<std::int64_t> OptInt(const Statement& s, int col) {
+  if (s.IsNull(col)) return std::nullopt;
+  return s.Int(col);
+}
+Run ReadRun(const Statement& s) {
+  Run r;
+  r.id = s.Text(0);
+  r.message_id = s.Text(1);
+  r.conversation_id = s.Text(2);
+  r.project_id = s.Text(3);
+  r.owner_id = s.Text(4);
+  r.status = ParseRunStatus(s.Text(5)).value_or(RunStatus::kFailed);
+  r.attempt = static_cast<int>(s.Int(6));
+  r.created_at = s.Int(7);
+  r.started_at = OptInt(s, 8);
+  r.finished_at = OptInt(s, 9);
+  r.provider = s.OptText(10);
+  r.model = s.OptText(11);
+  r.error = s.OptText(12);
+  r.checkpoint = s.Text(13);
+  return r;
+}
+void BindOptInt(Statement& s, int i, const std::optional<std::int64_t>& v) {
+  if (v) {
+    s.Bind(i, *v);
+  } else {
+    s.BindNull(i);
+  }
 }
 std::optional<std::string> StatusText(const Message& m) {
   if (!m.status) return std::nullopt;
@@ -225,6 +275,56 @@ std::vector<ToolCall> SqliteRepo::ReadToolCalls(const std::string& message_id) {
   std::vector<ToolCall> out;
   while (s.Step()) out.push_back(ToolCall{s.Text(0), s.Text(1), s.Text(2), s.OptText(3)});
   return out;
+}
+
+void SqliteRepo::UpdateMessageContent(const std::string& id, const std::string& content) {
+  db_.Prepare(kUpdateMessageContent).Bind(1, content).Bind(2, id).Run();
+}
+std::vector<std::string> SqliteRepo::ListProcessingMessages() {
+  auto s = db_.Prepare(kListProcessing);
+  std::vector<std::string> out;
+  while (s.Step()) out.push_back(s.Text(0));
+  return out;
+}
+
+void SqliteRepo::InsertRun(const Run& r) {
+  auto s = db_.Prepare(kInsertRun);
+  s.Bind(1, r.id).Bind(2, r.message_id).Bind(3, r.conversation_id).Bind(4, r.project_id)
+      .Bind(5, r.owner_id).Bind(6, ToString(r.status)).Bind(7, std::int64_t{r.attempt})
+      .Bind(8, r.created_at);
+  BindOptInt(s, 9, r.started_at);
+  BindOptInt(s, 10, r.finished_at);
+  s.Bind(11, r.provider).Bind(12, r.model).Bind(13, r.error).Bind(14, r.checkpoint).Run();
+}
+std::optional<Run> SqliteRepo::GetRun(const std::string& id) {
+  auto s = db_.Prepare(kGetRun);
+  s.Bind(1, id);
+  if (!s.Step()) return std::nullopt;
+  return ReadRun(s);
+}
+void SqliteRepo::UpdateRun(const Run& r) {
+  auto s = db_.Prepare(kUpdateRun);
+  s.Bind(1, ToString(r.status)).Bind(2, std::int64_t{r.attempt});
+  BindOptInt(s, 3, r.started_at);
+  BindOptInt(s, 4, r.finished_at);
+  s.Bind(5, r.provider).Bind(6, r.model).Bind(7, r.error).Bind(8, r.checkpoint).Bind(9, r.id).Run();
+}
+std::vector<Run> SqliteRepo::ListUnfinishedRuns() {
+  auto s = db_.Prepare(kListUnfinishedRuns);
+  std::vector<Run> out;
+  while (s.Step()) out.push_back(ReadRun(s));
+  return out;
+}
+std::optional<std::string> SqliteRepo::GetIdempotentResponse(const std::string& user,
+                                                             const std::string& key) {
+  auto s = db_.Prepare(kGetIdempotent);
+  s.Bind(1, user).Bind(2, key);
+  if (!s.Step()) return std::nullopt;
+  return s.Text(0);
+}
+void SqliteRepo::PutIdempotentResponse(const std::string& user, const std::string& key,
+                                       const std::string& response, Millis now) {
+  db_.Prepare(kPutIdempotent).Bind(1, user).Bind(2, key).Bind(3, response).Bind(4, now).Run();
 }
 
 void SqliteRepo::InsertFile(const FileNode& f) {

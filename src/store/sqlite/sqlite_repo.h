@@ -27,6 +27,17 @@ class SqliteRepo final : public Repo {
   std::optional<Message> GetMessage(const std::string& id) override;
   std::vector<Message> ListMessages(const std::string& conversation_id) override;
   void UpdateMessage(const Message& m) override;
+  void UpdateMessageContent(const std::string& id, const std::string& content) override;
+  std::vector<std::string> ListProcessingMessages() override;
+
+  void InsertRun(const Run& r) override;
+  std::optional<Run> GetRun(const std::string& id) override;
+  void UpdateRun(const Run& r) override;
+  std::vector<Run> ListUnfinishedRuns() override;
+  std::optional<std::string> GetIdempotentResponse(const std::string& user,
+                                                   const std::string& key) override;
+  void PutIdempotentResponse(const std::string& user, const std::string& key,
+                             const std::string& response, Millis now) override;
   std::optional<std::string> FindProcessingMessage(const std::string& project_id) override;
 
   void InsertFile(const FileNode& f) override;

@@ -60,10 +60,14 @@ export async function startServer(opts = {}) {
   const secret = opts.secret === undefined ? randomSecret() : opts.secret;
   const dbPath = opts.dbPath || path.join(dataDir, 'polaris.db');
   const env = baseEnv({ POLARIS_JWT_SECRET: secret ?? undefined, ...(opts.env || {}) });
-  const args = [
-    'serve', '--host', '127.0.0.1', '--port', '0', '--data-dir', dataDir, '--db', `sqlite:${dbPath}`,
-    ...(opts.args || []),
-  ];
+  // opts.envOnly: configure host/port/data dir/db through environment variables, not flags.
+  const args = opts.envOnly
+    ? ['serve', ...(opts.args || [])]
+    : ['serve', '--host', '127.0.0.1', '--port', '0', '--data-dir', dataDir, '--db', `sqlite:${dbPath}`,
+      ...(opts.args || [])];
+  if (opts.envOnly) {
+    Object.assign(env, { POLARIS_HOST: '127.0.0.1', PORT: '0', POLARIS_DATA_DIR: dataDir, POLARIS_DB: `sqlite:${dbPath}` });
+  }
   const proc = spawn(POLARIS_BIN, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
@@ -381,7 +385,13 @@ export function countComplete(text) {
 /** Common per-file fixture: one server, a secret, token factory. */
 export function useServer(opts = {}) {
   const ctx = { server: null };
-  before(async () => { ctx.server = await startServer(opts); });
+  let resolveReady;
+  let rejectReady;
+  ctx.ready = new Promise((res, rej) => { resolveReady = res; rejectReady = rej; });
+  ctx.ready.catch(() => {});
+  before(async () => {
+    try { ctx.server = await startServer(opts); resolveReady(ctx.server); } catch (e) { rejectReady(e); throw e; }
+  });
   after(async () => { if (ctx.server) await ctx.server.stop(); });
   ctx.token = (sub, extra) => makeToken(sub, ctx.server.secret, extra);
   ctx.client = (sub, extra) => client(ctx.server, makeToken(sub, ctx.server.secret, extra));

@@ -6,7 +6,7 @@
 
 #include "store/store.h"
 
-namespace polaris::http {
+namespace polaris {
 
 class StoreClient {
  public:
@@ -19,4 +19,4 @@ class StoreClient {
   Store& store_;
 };
 
-}  // namespace polaris::http
+}  // namespace polaris

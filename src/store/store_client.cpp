@@ -1,4 +1,4 @@
-#include "http/store_client.h"
+#include "store/store_client.h"
 
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/post.hpp>
@@ -6,7 +6,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <memory>
 
-namespace polaris::http {
+namespace polaris {
 namespace asio = boost::asio;
 
 namespace {
@@ -14,14 +14,16 @@ namespace {
 template <class Submit>
 asio::awaitable<void> AwaitStore(Submit submit) {
   auto ex = co_await asio::this_coro::executor;
+  // A named initiation, not a temporary: g++ 12 destroys temporaries bound to references in a
+  // co_await expression twice (see docs/architecture.md, "Coroutine rule").
+  auto initiation = [&submit, ex](auto handler) {
+    auto h = std::make_shared<decltype(handler)>(std::move(handler));
+    submit([h, ex](std::exception_ptr e) {
+      asio::post(ex, [h, e]() mutable { std::move (*h)(e); });
+    });
+  };
   co_await asio::async_initiate<const asio::use_awaitable_t<>&, void(std::exception_ptr)>(
-      [&submit, ex](auto handler) {
-        auto h = std::make_shared<decltype(handler)>(std::move(handler));
-        submit([h, ex](std::exception_ptr e) {
-          asio::post(ex, [h, e]() mutable { std::move (*h)(e); });
-        });
-      },
-      asio::use_awaitable);
+      initiation, asio::use_awaitable);
 }
 }  // namespace
 
@@ -34,4 +36,4 @@ asio::awaitable<void> StoreClient::Write(Store::WriteJob job) {
       [&](Store::Done done) { store_.SubmitWrite(std::move(job), std::move(done)); });
 }
 
-}  // namespace polaris::http
+}  // namespace polaris

@@ -1,0 +1,330 @@
+#include "agent/agent.h"
+
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/json.hpp>
+#include <map>
+
+#include "agent/checkpoint.h"
+#include "agent/prompts.h"
+#include "agent/tools.h"
+#include "domain/clock.h"
+#include "domain/ids.h"
+#include "providers/chain.h"
+#include "store/store_client.h"
+
+namespace polaris::agent {
+namespace {
+namespace json = boost::json;
+using boost::asio::awaitable;
+using Clock = std::chrono::steady_clock;
+
+constexpr const char* kDoneFallback = "I've completed the task.";
+
+std::string Compose(const std::string& base, const std::string& step) {
+  if (base.empty()) return step;
+  if (step.empty()) return base;
+  return base + "\n\n" + step;
+}
+
+// Tool arguments as stored on the message: the parsed object, or the raw text if invalid.
+std::string ArgsForRecord(const std::string& raw) {
+  boost::system::error_code ec;
+  json::parse_options opt;
+  opt.max_depth = 64;
+  auto v = json::parse(raw.empty() ? std::string_view("{}") : std::string_view(raw), ec, {}, opt);
+  return ec ? json::serialize(json::value(raw)) : json::serialize(v);
+}
+
+class RunExecution {
+ public:
+  RunExecution(AgentDeps& deps, std::string run_id, CancelState& cancel)
+      : deps_(deps), run_id_(std::move(run_id)), cancel_(cancel) {}
+
+  awaitable<RunOutcome> Execute();
+
+ private:
+  using Mutation = std::function<void(Repo&, Run&, Message&)>;
+  awaitable<bool> Begin();
+  awaitable<bool> Fenced(Mutation fn);
+  awaitable<void> Flush(bool force);
+  awaitable<RunOutcome> ExecutePendingCalls();
+  awaitable<RunOutcome> Finish(RunOutcome outcome, std::optional<std::string> error);
+  RunOutcome Interrupted() const;
+  bool RepeatsTooOften(const providers::AccumulatedToolCall& call) const;
+  json::array StepMessages() const;
+
+  AgentDeps& deps_;
+  std::string run_id_;
+  CancelState& cancel_;
+  int attempt_ = 0;
+  std::string project_id_;
+  std::string message_id_;
+  json::array base_messages_;  // system prompt + history
+  Checkpoint cp_;
+  std::string step_text_;
+  std::string flushed_;  // content as last written
+  Clock::time_point last_flush_{};
+  bool fenced_out_ = false;
+};
+
+RunOutcome RunExecution::Interrupted() const {
+  if (fenced_out_) return RunOutcome::kFencedOut;
+  return cancel_.reason() == CancelReason::kShutdown ? RunOutcome::kStopped
+                                                     : RunOutcome::kCancelled;
+}
+
+// Claims the run for a new attempt and rolls the message back to the last checkpoint.
+awaitable<bool> RunExecution::Begin() {
+  bool ok = false;
+  std::vector<Message> history;
+  std::string summary;
+  co_await deps_.db.Write([&](Repo& repo) {
+    auto run = repo.GetRun(run_id_);
+    if (!run || (run->status != RunStatus::kQueued && run->status != RunStatus::kExecuting)) {
+      return false;
+    }
+    auto msg = repo.GetMessage(run->message_id);
+    if (!msg || msg->status != MessageStatus::kProcessing) return false;
+    run->status = RunStatus::kExecuting;
+    run->attempt += 1;
+    run->started_at = NowMillis();
+    repo.UpdateRun(*run);
+    cp_ = Checkpoint::Parse(run->checkpoint);
+    // Drop what an interrupted attempt left beyond its checkpoint: partial text, and calls
+    // that were announced but never got a result (their tool did not run: results commit
+    // atomically with the tool's changes).
+    std::map<std::string, bool> kept;
+    for (const auto& m : cp_.transcript) {
+      if (const auto* calls = m.as_object().if_contains("tool_calls")) {
+        for (const auto& c : calls->as_array()) kept[std::string(c.at("id").as_string())] = true;
+      }
+    }
+    std::erase_if(msg->tool_calls, [&](const ToolCall& tc) { return !kept.count(tc.id); });
+    msg->content = cp_.content;
+    repo.UpdateMessage(*msg);
+    attempt_ = run->attempt;
+    project_id_ = run->project_id;
+    message_id_ = msg->id;
+    history = repo.ListMessages(run->conversation_id);
+    summary = ProjectSummary(repo, run->project_id);
+    ok = true;
+    return true;
+  });
+  if (!ok) co_return false;
+  base_messages_ = json::array{{{"role", "system"}, {"content", SystemPrompt(summary)}}};
+  for (auto& m : HistoryMessages(history, message_id_)) base_messages_.push_back(std::move(m));
+  flushed_ = cp_.content;
+  co_return true;
+}
+
+// Applies fn only while this attempt still owns a processing message.
+awaitable<bool> RunExecution::Fenced(Mutation fn) {
+  if (fenced_out_ || cancel_.cancelled()) co_return false;
+  bool applied = false;
+  co_await deps_.db.Write([&](Repo& repo) {
+    auto run = repo.GetRun(run_id_);
+    if (!run || run->status != RunStatus::kExecuting || run->attempt != attempt_) return false;
+    auto msg = repo.GetMessage(run->message_id);
+    if (!msg || msg->status != MessageStatus::kProcessing) return false;
+    fn(repo, *run, *msg);
+    applied = true;
+    return true;
+  });
+  if (!applied) fenced_out_ = true;
+  co_return applied;
+}
+
+awaitable<void> RunExecution::Flush(bool force) {
+  std::string content = Compose(cp_.content, step_text_);
+  if (content == flushed_) co_return;
+  if (!force && Clock::now() - last_flush_ < deps_.config.flush_interval) co_return;
+  last_flush_ = Clock::now();
+  // Named, not a temporary inside the if-condition: g++ 12 mishandles temporaries that live
+  // across a co_await in a condition.
+  Mutation write = [&](Repo& repo, Run&, Message& m) {
+    repo.UpdateMessageContent(m.id, content);
+    repo.TouchConversation(m.conversation_id, NowMillis());
+  };
+  const bool written = co_await Fenced(std::move(write));
+  if (written) flushed_ = std::move(content);
+}
+
+bool RunExecution::RepeatsTooOften(const providers::AccumulatedToolCall& call) const {
+  const std::string args = ArgsForRecord(call.arguments);
+  int seen = 1;
+  for (const auto& m : cp_.transcript) {
+    const auto* calls = m.as_object().if_contains("tool_calls");
+    if (!calls) continue;
+    for (const auto& c : calls->as_array()) {
+      const auto& fn = c.at("function").as_object();
+      if (fn.at("name").as_string() == call.name &&
+          ArgsForRecord(std::string(fn.at("arguments").as_string())) == args) {
+        ++seen;
+      }
+    }
+  }
+  return seen >= deps_.config.repeat_limit;
+}
+
+json::array RunExecution::StepMessages() const {
+  json::array msgs = base_messages_;
+  for (const auto& m : cp_.transcript) msgs.push_back(m);
+  return msgs;
+}
+
+// Runs the tool calls of the last assistant step that have no result yet, one write each:
+// the tool's changes, its recorded result and the checkpoint commit together.
+awaitable<RunOutcome> RunExecution::ExecutePendingCalls() {
+  if (cp_.transcript.empty()) co_return RunOutcome::kCompleted;
+  std::size_t last_assistant = cp_.transcript.size();
+  for (std::size_t i = cp_.transcript.size(); i-- > 0;) {
+    if (cp_.transcript[i].as_object().at("role").as_string() == "assistant") {
+      last_assistant = i;
+      break;
+    }
+  }
+  if (last_assistant == cp_.transcript.size()) co_return RunOutcome::kCompleted;
+  const auto* calls = cp_.transcript[last_assistant].as_object().if_contains("tool_calls");
+  if (!calls) co_return RunOutcome::kCompleted;
+  const json::array pending_calls = calls->as_array();
+  for (const auto& c : pending_calls) {
+    std::string id(c.at("id").as_string());
+    bool done = false;
+    for (std::size_t i = last_assistant + 1; i < cp_.transcript.size(); ++i) {
+      const auto& m = cp_.transcript[i].as_object();
+      if (m.at("role").as_string() == "tool" && m.at("tool_call_id").as_string() == id) done = true;
+    }
+    if (done) continue;
+    const auto& fn = c.at("function").as_object();
+    std::string name(fn.at("name").as_string());
+    std::string args(fn.at("arguments").as_string());
+    bool ok = co_await Fenced([&](Repo& repo, Run& run, Message& m) {
+      json::object result = ExecuteTool(repo, project_id_, name, args, NowMillis());
+      std::string result_text = json::serialize(result);
+      for (auto& tc : m.tool_calls) {
+        if (tc.id == id) tc.result_json = result_text;
+      }
+      repo.UpdateMessage(m);
+      cp_.transcript.push_back(
+          json::object{{"role", "tool"}, {"tool_call_id", id}, {"content", result_text}});
+      run.checkpoint = cp_.Serialize();
+      repo.UpdateRun(run);
+    });
+    if (!ok) co_return Interrupted();
+  }
+  co_return RunOutcome::kCompleted;
+}
+
+awaitable<RunOutcome> RunExecution::Finish(RunOutcome outcome, std::optional<std::string> error) {
+  const bool failed = outcome == RunOutcome::kFailed;
+  std::string content = failed ? Compose(cp_.content, step_text_) : cp_.content;
+  if (!failed && content.empty()) content = kDoneFallback;
+  bool ok = co_await Fenced([&](Repo& repo, Run& run, Message& m) {
+    Millis now = NowMillis();
+    m.content = content;
+    m.status = failed ? MessageStatus::kFailed : MessageStatus::kCompleted;
+    m.error = error;
+    if (!cp_.model.empty()) m.model = cp_.model;
+    if (cp_.has_usage) m.usage = Usage{cp_.prompt_tokens, cp_.completion_tokens};
+    repo.UpdateMessage(m);
+    repo.TouchConversation(m.conversation_id, now);
+    run.status = failed ? RunStatus::kFailed : RunStatus::kCompleted;
+    run.finished_at = now;
+    run.error = error;
+    if (!cp_.model.empty()) run.model = cp_.model;
+    run.checkpoint = cp_.Serialize();
+    repo.UpdateRun(run);
+  });
+  co_return ok ? outcome : Interrupted();
+}
+
+awaitable<RunOutcome> RunExecution::Execute() {
+  if (!co_await Begin()) co_return RunOutcome::kFencedOut;
+  if (auto r = co_await ExecutePendingCalls(); r != RunOutcome::kCompleted) co_return r;
+
+  while (cp_.steps < deps_.config.max_steps) {
+    providers::StepRequest req;
+    req.messages = StepMessages();
+    req.tools = ToolDefinitions();
+    step_text_.clear();
+    auto on_text = [this](std::string_view t) -> awaitable<void> {
+      step_text_.append(t);
+      co_await Flush(false);
+    };
+    auto on_reset = [this]() -> awaitable<void> {
+      step_text_.clear();  // a retry on the next provider replaces this step's text
+      co_await Flush(true);
+    };
+    providers::ChainResult res = co_await deps_.chain.Step(req, on_text, on_reset, &cancel_);
+    if (cancel_.cancelled() || res.failure == providers::Failure::kCancelled)
+      co_return Interrupted();
+    if (!res.ok()) co_return co_await Finish(RunOutcome::kFailed, res.error);
+    step_text_ = res.text;
+
+    // The step is complete: fold it into the checkpoint, announce its tool calls.
+    Checkpoint next = cp_;
+    next.steps += 1;
+    next.content = Compose(cp_.content, step_text_);
+    next.model = res.model;
+    if (res.usage) {
+      next.has_usage = true;
+      next.prompt_tokens += res.usage->prompt_tokens;
+      next.completion_tokens += res.usage->completion_tokens;
+    }
+    std::vector<providers::AccumulatedToolCall> calls;
+    for (auto& call : res.tool_calls) {
+      if (RepeatsTooOften(call)) break;  // a loop: stop before running it again
+      calls.push_back(std::move(call));
+    }
+    const bool looping = calls.size() < res.tool_calls.size();
+    json::array wire_calls;
+    std::vector<ToolCall> records;
+    std::map<std::string, bool> used;  // ids must be unique on the message
+    for (const auto& m : cp_.transcript) {
+      if (const auto* tc = m.as_object().if_contains("tool_calls")) {
+        for (const auto& c : tc->as_array()) used[std::string(c.at("id").as_string())] = true;
+      }
+    }
+    for (auto& call : calls) {
+      if (call.id.empty() || call.id.size() > 100 || used.count(call.id)) {
+        call.id = "call_" + NewId(Table::kRun).substr(4);
+      }
+      used[call.id] = true;
+      wire_calls.push_back({{"id", call.id},
+                            {"type", "function"},
+                            {"function", {{"name", call.name}, {"arguments", call.arguments}}}});
+      records.push_back(ToolCall{call.id, call.name, ArgsForRecord(call.arguments), std::nullopt});
+    }
+    if (!wire_calls.empty()) {
+      json::object assistant{{"role", "assistant"}, {"tool_calls", wire_calls}};
+      assistant["content"] = step_text_.empty() ? json::value(nullptr) : json::value(step_text_);
+      next.transcript.push_back(std::move(assistant));
+    }
+    bool ok = co_await Fenced([&](Repo& repo, Run& run, Message& m) {
+      m.content = next.content;
+      for (const auto& r : records) m.tool_calls.push_back(r);
+      repo.UpdateMessage(m);
+      repo.TouchConversation(m.conversation_id, NowMillis());
+      run.provider = res.provider;
+      run.model = res.model;
+      run.checkpoint = next.Serialize();
+      repo.UpdateRun(run);
+    });
+    if (!ok) co_return Interrupted();
+    cp_ = std::move(next);
+    step_text_.clear();
+    flushed_ = cp_.content;
+    if (calls.empty() || looping) break;
+    if (auto r = co_await ExecutePendingCalls(); r != RunOutcome::kCompleted) co_return r;
+  }
+  co_return co_await Finish(RunOutcome::kCompleted, std::nullopt);
+}
+
+}  // namespace
+
+awaitable<RunOutcome> ExecuteRun(AgentDeps& deps, const std::string& run_id, CancelState& cancel) {
+  RunExecution run(deps, run_id, cancel);
+  co_return co_await run.Execute();
+}
+
+}  // namespace polaris::agent

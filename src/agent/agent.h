@@ -1,0 +1,46 @@
+#pragma once
+// The agent loop: answers one assistant message with model steps and tool calls, streaming
+// its content into the store. Writes are fenced: once the message is no longer "processing"
+// for this run's attempt (cancelled, or taken over), nothing more is written.
+#include <boost/asio/awaitable.hpp>
+#include <chrono>
+#include <string>
+
+#include "providers/cancel.h"
+
+namespace polaris {
+class StoreClient;
+class Metrics;
+namespace providers {
+class ProviderChain;
+}
+}  // namespace polaris
+
+namespace polaris::agent {
+
+struct AgentConfig {
+  int max_steps = 10;
+  int repeat_limit = 3;  // the same call with the same arguments this many times stops the run
+  std::chrono::milliseconds flush_interval{100};
+};
+
+struct AgentDeps {
+  StoreClient& db;
+  providers::ProviderChain& chain;
+  AgentConfig config;
+  Metrics* metrics = nullptr;
+};
+
+enum class RunOutcome {
+  kCompleted,
+  kFailed,
+  kCancelled,  // by the user: the cancel already wrote the final state
+  kStopped,    // by shutdown: left for the next start to resume
+  kFencedOut,  // the run no longer owns its message (finished elsewhere, or gone)
+};
+
+// Starts a new attempt of run_id (resuming from its checkpoint) and drives it to the end.
+boost::asio::awaitable<RunOutcome> ExecuteRun(AgentDeps& deps, const std::string& run_id,
+                                              CancelState& cancel);
+
+}  // namespace polaris::agent

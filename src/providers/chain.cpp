@@ -1,0 +1,118 @@
+#include "providers/chain.h"
+
+#include <cstdlib>
+
+#include "metrics/metrics.h"
+
+namespace polaris::providers {
+namespace {
+using namespace std::chrono;
+
+std::string Env(const char* name, const char* fallback) {
+  const char* v = std::getenv(name);
+  return v && *v ? std::string(v) : std::string(fallback);
+}
+milliseconds EnvMs(const char* name, milliseconds fallback) {
+  const char* v = std::getenv(name);
+  if (!v || !*v) return fallback;
+  char* end = nullptr;
+  long long ms = std::strtoll(v, &end, 10);
+  return (end && *end == 0 && ms > 0) ? milliseconds(ms) : fallback;
+}
+}  // namespace
+
+ChainConfig ChainConfigFromEnv() {
+  ChainConfig c;
+  std::string key = Env("OPENROUTER_API_KEY", "");
+  if (!key.empty()) {
+    c.providers.push_back({"openrouter", Env("OPENROUTER_BASE_URL", "https://openrouter.ai/api/v1"),
+                           key, Env("OPENROUTER_MODEL", "moonshotai/kimi-k2.5")});
+  }
+  key = Env("CEREBRAS_API_KEY", "");
+  if (!key.empty()) {
+    c.providers.push_back({"cerebras", Env("CEREBRAS_BASE_URL", "https://api.cerebras.ai/v1"), key,
+                           Env("CEREBRAS_MODEL", "zai-glm-4.7")});
+  }
+  c.timeouts.connect = EnvMs("POLARIS_PROVIDER_CONNECT_TIMEOUT_MS", c.timeouts.connect);
+  c.timeouts.first_byte = EnvMs("POLARIS_PROVIDER_FIRST_BYTE_TIMEOUT_MS", c.timeouts.first_byte);
+  c.timeouts.idle = EnvMs("POLARIS_PROVIDER_IDLE_TIMEOUT_MS", c.timeouts.idle);
+  c.breaker_cooldown = EnvMs("POLARIS_BREAKER_COOLDOWN_MS", c.breaker_cooldown);
+  return c;
+}
+
+ProviderChain::ProviderChain(ChainConfig config, Metrics* metrics)
+    : config_(std::move(config)), metrics_(metrics) {}
+
+bool ProviderChain::IsOpen(const std::string& provider) const {
+  std::lock_guard lock(mu_);
+  auto it = breakers_.find(provider);
+  return it != breakers_.end() && steady_clock::now() < it->second.open_until;
+}
+
+// Closed breakers first, in configured order; open ones after them, so that a step still has
+// somewhere to go when everything is failing.
+std::vector<const ProviderConfig*> ProviderChain::Order() const {
+  std::vector<const ProviderConfig*> closed, open;
+  for (const auto& p : config_.providers) (IsOpen(p.name) ? open : closed).push_back(&p);
+  closed.insert(closed.end(), open.begin(), open.end());
+  return closed;
+}
+
+void ProviderChain::RecordSuccess(const std::string& name) {
+  std::lock_guard lock(mu_);
+  breakers_[name] = Breaker{};
+}
+
+void ProviderChain::RecordFailure(const std::string& name,
+                                  std::optional<std::chrono::seconds> retry_after) {
+  std::lock_guard lock(mu_);
+  auto& b = breakers_[name];
+  ++b.failures;
+  auto now = steady_clock::now();
+  if (b.failures >= config_.breaker_threshold) b.open_until = now + config_.breaker_cooldown;
+  // The provider told us when to come back: respect it even before the threshold.
+  if (retry_after) b.open_until = std::max(b.open_until, now + *retry_after);
+}
+
+boost::asio::awaitable<ChainResult> ProviderChain::Step(
+    const StepRequest& request, TextSink on_text,
+    std::function<boost::asio::awaitable<void>()> on_reset, CancelState* cancel) {
+  ChainResult result;
+  result.failure = Failure::kFatal;
+  result.error = "No AI provider configured: set OPENROUTER_API_KEY or CEREBRAS_API_KEY";
+  bool streamed = false;
+  auto order = Order();
+  for (std::size_t i = 0; i < order.size(); ++i) {
+    const ProviderConfig& p = *order[i];
+    if (streamed) co_await on_reset();
+    streamed = false;
+    if (metrics_) metrics_->CountProviderRequest(p.name);
+    const auto started = steady_clock::now();
+    bool first = true;
+    auto sink = [&](std::string_view text) -> boost::asio::awaitable<void> {
+      if (first && metrics_) {
+        metrics_->time_to_first_token().Observe(
+            duration<double>(steady_clock::now() - started).count());
+      }
+      first = false;
+      streamed = true;
+      co_await on_text(text);
+    };
+    StepResult r = co_await StreamChatCompletion(p, config_.timeouts, request, sink, cancel);
+    static_cast<StepResult&>(result) = std::move(r);
+    result.provider = p.name;
+    result.model = p.model;
+    if (result.ok()) {
+      RecordSuccess(p.name);
+      co_return result;
+    }
+    if (result.failure == Failure::kCancelled) co_return result;
+    if (metrics_) metrics_->CountProviderError(p.name);
+    if (result.failure == Failure::kFatal) co_return result;  // misconfiguration: say so
+    RecordFailure(p.name, result.retry_after);
+    if (i + 1 < order.size() && metrics_) metrics_->CountFallback(p.name);
+  }
+  co_return result;
+}
+
+}  // namespace polaris::providers

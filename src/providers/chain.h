@@ -1,0 +1,63 @@
+#pragma once
+// The provider chain (providers.md "Fallback rules"): each model step is tried on each
+// configured provider in order, skipping providers whose circuit breaker is open.
+#include <boost/asio/awaitable.hpp>
+#include <chrono>
+#include <map>
+#include <mutex>
+#include <vector>
+
+#include "providers/provider.h"
+
+namespace polaris {
+class Metrics;
+}
+
+namespace polaris::providers {
+
+struct ChainConfig {
+  std::vector<ProviderConfig> providers;  // in fallback order; only those with a key
+  Timeouts timeouts;
+  int breaker_threshold = 3;  // consecutive failures that open the breaker
+  std::chrono::milliseconds breaker_cooldown{30000};
+};
+
+// Reads OPENROUTER_* / CEREBRAS_* and POLARIS_PROVIDER_*_TIMEOUT_MS from the environment.
+ChainConfig ChainConfigFromEnv();
+
+struct ChainResult : StepResult {
+  std::string provider;  // the provider that produced the result (or failed last)
+  std::string model;
+};
+
+class ProviderChain {
+ public:
+  ProviderChain(ChainConfig config, Metrics* metrics);
+  bool empty() const { return config_.providers.empty(); }
+
+  // on_reset runs before a retry on the next provider, so the caller can drop the text the
+  // failed attempt streamed. A fatal failure (bad request or key) is not retried elsewhere.
+  boost::asio::awaitable<ChainResult> Step(const StepRequest& request, TextSink on_text,
+                                           std::function<boost::asio::awaitable<void>()> on_reset,
+                                           CancelState* cancel);
+
+  // Breaker state, exposed for tests.
+  bool IsOpen(const std::string& provider) const;
+
+ private:
+  using SteadyTime = std::chrono::steady_clock::time_point;
+  struct Breaker {
+    int failures = 0;
+    SteadyTime open_until{};
+  };
+  std::vector<const ProviderConfig*> Order() const;
+  void RecordSuccess(const std::string& name);
+  void RecordFailure(const std::string& name, std::optional<std::chrono::seconds> retry_after);
+
+  ChainConfig config_;
+  Metrics* metrics_;
+  mutable std::mutex mu_;
+  std::map<std::string, Breaker> breakers_;
+};
+
+}  // namespace polaris::providers
