@@ -5,6 +5,8 @@ set -euo pipefail
 build=${1:-build}
 cd "$(dirname "$0")/.."
 status=0
+echo "== layer rules"
+bash scripts/check-layers.sh || status=1
 echo "== unit tests"
 ctest --test-dir "$build" --output-on-failure -j2 || status=1
 echo "== end-to-end tests"
