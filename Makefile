@@ -3,7 +3,7 @@ BUILD_DIR ?= build
 ASAN_DIR ?= build-asan
 CMAKE_FLAGS ?= -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo
 
-.PHONY: deps build run test test-unit test-e2e test-asan format clean
+.PHONY: deps build run test test-asan format format-check clean
 
 deps:
 	@bash scripts/install-deps.sh
@@ -29,3 +29,6 @@ format:
 
 clean:
 	rm -rf $(BUILD_DIR) $(ASAN_DIR)
+
+format-check:
+	@clang-format --dry-run --Werror $$(git ls-files '*.cpp' '*.h') && echo "formatting ok"

@@ -1,9 +1,9 @@
 // polaris: wires the layers together. No logic lives here.
+#include <boost/asio/io_context.hpp>
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
 #include <filesystem>
-#include <boost/asio/io_context.hpp>
 #include <iostream>
 #include <thread>
 
@@ -13,12 +13,12 @@
 #include "http/api.h"
 #include "http/router.h"
 #include "http/server.h"
-#include "store/store_client.h"
 #include "metrics/metrics.h"
 #include "mockllm/mock_llm.h"
 #include "providers/chain.h"
 #include "runs/run_manager.h"
 #include "store/sqlite/sqlite_store.h"
+#include "store/store_client.h"
 
 namespace {
 using namespace polaris;
@@ -46,9 +46,9 @@ int Token(const cli::TokenOptions& o) {
 int Serve(const cli::ServeOptions& o) {
   auto secret = ResolveHsSecret(o.data_dir);
   if (!secret) return Fail(secret.error().message);
-  auto verifier = TokenVerifier::Create(AuthConfig{*secret, EnvOpt("POLARIS_JWKS_FILE").value_or(""),
-                                                   EnvOpt("POLARIS_JWT_ISSUER"),
-                                                   EnvOpt("POLARIS_JWT_AUDIENCE")});
+  auto verifier = TokenVerifier::Create(
+      AuthConfig{*secret, EnvOpt("POLARIS_JWKS_FILE").value_or(""), EnvOpt("POLARIS_JWT_ISSUER"),
+                 EnvOpt("POLARIS_JWT_AUDIENCE")});
   if (!verifier) return Fail(verifier.error().message);
 
   constexpr std::string_view kSqlite = "sqlite:";
@@ -74,7 +74,8 @@ int Serve(const cli::ServeOptions& o) {
   {
     http::Server server({o.host, o.port, threads}, router);
     agent::AgentConfig agent_config;
-    if (auto steps = EnvOpt("POLARIS_MAX_STEPS")) agent_config.max_steps = std::max(1, std::atoi(steps->c_str()));
+    if (auto steps = EnvOpt("POLARIS_MAX_STEPS"))
+      agent_config.max_steps = std::max(1, std::atoi(steps->c_str()));
     runs::RunManager runs(server.context().get_executor(),
                           agent::AgentDeps{db, chain, agent_config, &metrics},
                           runs::RunManagerConfig{o.max_runs});
@@ -107,11 +108,14 @@ int Serve(const cli::ServeOptions& o) {
 int main(int argc, char** argv) {
   auto cmd = polaris::cli::ParseCommandLine(argc, argv);
   switch (cmd.kind) {
-    case polaris::cli::Command::Kind::kServe: return Serve(cmd.serve);
-    case polaris::cli::Command::Kind::kToken: return Token(cmd.token);
+    case polaris::cli::Command::Kind::kServe:
+      return Serve(cmd.serve);
+    case polaris::cli::Command::Kind::kToken:
+      return Token(cmd.token);
     case polaris::cli::Command::Kind::kMockLlm:
       return polaris::mockllm::RunMockLlm({cmd.mock.host, cmd.mock.port});
-    case polaris::cli::Command::Kind::kExit: return cmd.exit_code;
+    case polaris::cli::Command::Kind::kExit:
+      return cmd.exit_code;
   }
   return 2;
 }

@@ -559,16 +559,14 @@ json::object ExecuteTool(Repo& repo, const std::string& project_id, std::string_
                          std::string_view arguments_json, Millis now) {
   const ToolSpec* tool = FindTool(name);
   if (!tool) return Failure(UnknownTool(name));
-  try {
-    auto args = ParseArguments(arguments_json);
-    if (!args) return Failure(args.error().message);
-    if (!repo.GetProject(project_id)) return Failure("Project not found");
-    auto result = tool->run(Call{repo, project_id, *args, now});
-    if (!result) return Failure(result.error().message);
-    return std::move(*result);
-  } catch (...) {
-    return Failure("Internal error while running " + std::string(tool->name));
-  }
+  // Store failures propagate on purpose: the caller's transaction then rolls back the
+  // tool's partial changes instead of committing them with an error result.
+  auto args = ParseArguments(arguments_json);
+  if (!args) return Failure(args.error().message);
+  if (!repo.GetProject(project_id)) return Failure("Project not found");
+  auto result = tool->run(Call{repo, project_id, *args, now});
+  if (!result) return Failure(result.error().message);
+  return std::move(*result);
 }
 
 std::string ProjectSummary(Repo& repo, const std::string& project_id, std::size_t max_paths) {

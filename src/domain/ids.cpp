@@ -27,11 +27,16 @@ void SecureRandom(void* buf, std::size_t len) {
 
 const char* TableTag(Table table) {
   switch (table) {
-    case Table::kProject: return "prj";
-    case Table::kConversation: return "cnv";
-    case Table::kMessage: return "msg";
-    case Table::kFile: return "fil";
-    case Table::kRun: return "run";
+    case Table::kProject:
+      return "prj";
+    case Table::kConversation:
+      return "cnv";
+    case Table::kMessage:
+      return "msg";
+    case Table::kFile:
+      return "fil";
+    case Table::kRun:
+      return "run";
   }
   return "";
 }

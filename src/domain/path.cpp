@@ -6,11 +6,14 @@ namespace polaris {
 
 Status ValidateName(std::string_view name) {
   if (name.empty()) return Error::BadRequest("Invalid path: empty segment");
-  if (name == "." || name == "..") return Error::BadRequest("Invalid path: '.' and '..' are not allowed");
+  if (name == "." || name == "..")
+    return Error::BadRequest("Invalid path: '.' and '..' are not allowed");
   if (name.size() > kMaxNameBytes) return Error::BadRequest("Invalid path: name too long");
   for (unsigned char c : name) {
-    if (c < 0x20 || c == 0x7F) return Error::BadRequest("Invalid path: control characters are not allowed");
-    if (c == '/' || c == '\\') return Error::BadRequest("Invalid name: must not contain '/' or '\\'");
+    if (c < 0x20 || c == 0x7F)
+      return Error::BadRequest("Invalid path: control characters are not allowed");
+    if (c == '/' || c == '\\')
+      return Error::BadRequest("Invalid name: must not contain '/' or '\\'");
   }
   if (!IsValidUtf8(name)) return Error::BadRequest("Invalid path: not valid UTF-8");
   return Ok();

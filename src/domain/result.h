@@ -29,7 +29,7 @@ template <class T>
 class Result {
  public:
   Result() : v_(Error::Internal("result not set")) {}
-  Result(T value) : v_(std::move(value)) {}  // NOLINT: implicit by design
+  Result(T value) : v_(std::move(value)) {}      // NOLINT: implicit by design
   Result(Error error) : v_(std::move(error)) {}  // NOLINT
   bool ok() const { return v_.index() == 0; }
   explicit operator bool() const { return ok(); }
@@ -45,6 +45,8 @@ class Result {
 
 struct Unit {};
 using Status = Result<Unit>;
-inline Status Ok() { return Unit{}; }
+inline Status Ok() {
+  return Unit{};
+}
 
 }  // namespace polaris

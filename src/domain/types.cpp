@@ -2,25 +2,38 @@
 
 namespace polaris {
 
-const char* ToString(FileType t) { return t == FileType::kFile ? "file" : "folder"; }
-const char* ToString(Role r) { return r == Role::kUser ? "user" : "assistant"; }
+const char* ToString(FileType t) {
+  return t == FileType::kFile ? "file" : "folder";
+}
+const char* ToString(Role r) {
+  return r == Role::kUser ? "user" : "assistant";
+}
 const char* ToString(MessageStatus s) {
   switch (s) {
-    case MessageStatus::kProcessing: return "processing";
-    case MessageStatus::kCompleted: return "completed";
-    case MessageStatus::kCancelled: return "cancelled";
-    case MessageStatus::kFailed: return "failed";
+    case MessageStatus::kProcessing:
+      return "processing";
+    case MessageStatus::kCompleted:
+      return "completed";
+    case MessageStatus::kCancelled:
+      return "cancelled";
+    case MessageStatus::kFailed:
+      return "failed";
   }
   return "failed";
 }
 
 const char* ToString(RunStatus s) {
   switch (s) {
-    case RunStatus::kQueued: return "queued";
-    case RunStatus::kExecuting: return "executing";
-    case RunStatus::kCompleted: return "completed";
-    case RunStatus::kFailed: return "failed";
-    case RunStatus::kCancelled: return "cancelled";
+    case RunStatus::kQueued:
+      return "queued";
+    case RunStatus::kExecuting:
+      return "executing";
+    case RunStatus::kCompleted:
+      return "completed";
+    case RunStatus::kFailed:
+      return "failed";
+    case RunStatus::kCancelled:
+      return "cancelled";
   }
   return "failed";
 }

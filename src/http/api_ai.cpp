@@ -14,8 +14,8 @@ namespace {
 using boost::asio::awaitable;
 
 // Runs one tool-less step and returns its text, or an error response.
-awaitable<Result<std::string>> Complete(providers::ProviderChain& chain, boost::json::array messages,
-                                        int max_tokens) {
+awaitable<Result<std::string>> Complete(providers::ProviderChain& chain,
+                                        boost::json::array messages, int max_tokens) {
   providers::StepRequest req;
   req.messages = std::move(messages);
   req.max_tokens = max_tokens;
@@ -38,11 +38,13 @@ awaitable<Response> Suggestion(AppContext& app, Request& req) {
   auto body = ParseObjectBody(req.body);
   if (!body) co_return ErrorResponse(body.error());
   agent::SuggestionInput in;
-  std::pair<const char*, std::string*> fields[] = {
-      {"fileName", &in.file_name},       {"code", &in.code},
-      {"currentLine", &in.current_line}, {"previousLines", &in.previous_lines},
-      {"textBeforeCursor", &in.text_before_cursor}, {"textAfterCursor", &in.text_after_cursor},
-      {"nextLines", &in.next_lines}};
+  std::pair<const char*, std::string*> fields[] = {{"fileName", &in.file_name},
+                                                   {"code", &in.code},
+                                                   {"currentLine", &in.current_line},
+                                                   {"previousLines", &in.previous_lines},
+                                                   {"textBeforeCursor", &in.text_before_cursor},
+                                                   {"textAfterCursor", &in.text_after_cursor},
+                                                   {"nextLines", &in.next_lines}};
   for (auto& [key, out] : fields) {
     auto v = OptionalString(*body, key);
     if (!v) co_return ErrorResponse(v.error());
@@ -51,7 +53,8 @@ awaitable<Response> Suggestion(AppContext& app, Request& req) {
   if (in.code.empty()) co_return ErrorResponse(400, "Code is required");
   if (auto* ln = body->if_contains("lineNumber")) {
     if (!ln->is_number()) co_return ErrorResponse(400, "Field 'lineNumber' must be a number");
-    in.line_number = ln->is_int64() ? ln->as_int64() : static_cast<long long>(ln->to_number<double>());
+    in.line_number =
+        ln->is_int64() ? ln->as_int64() : static_cast<long long>(ln->to_number<double>());
   }
   auto text = co_await Complete(app.chain, agent::SuggestionMessages(in), 500);
   if (!text) co_return Upstream(text.error(), "Failed to generate suggestion");

@@ -6,9 +6,9 @@
 #include "http/documents.h"
 #include "http/json_util.h"
 #include "http/router.h"
-#include "store/store_client.h"
 #include "services/access.h"
 #include "services/conversations.h"
+#include "store/store_client.h"
 
 namespace polaris::http {
 namespace {
@@ -32,27 +32,24 @@ awaitable<Response> Create(StoreClient& db, Request& req) {
 
 awaitable<Response> ListForProject(StoreClient& db, Request& req) {
   Result<std::vector<Conversation>> list;
-  co_await db.Read([&](Repo& repo) {
-    list = services::ListConversations(repo, req.user, req.params["id"]);
-  });
+  co_await db.Read(
+      [&](Repo& repo) { list = services::ListConversations(repo, req.user, req.params["id"]); });
   if (!list) co_return ErrorResponse(list.error());
   co_return Json(200, ToJsonArray(*list));
 }
 
 awaitable<Response> Get(StoreClient& db, Request& req) {
   Result<Conversation> conv;
-  co_await db.Read([&](Repo& repo) {
-    conv = services::OwnedConversation(repo, req.user, req.params["id"]);
-  });
+  co_await db.Read(
+      [&](Repo& repo) { conv = services::OwnedConversation(repo, req.user, req.params["id"]); });
   if (!conv) co_return ErrorResponse(conv.error());
   co_return Json(200, ToJson(*conv));
 }
 
 awaitable<Response> Messages(StoreClient& db, Request& req) {
   Result<std::vector<Message>> list;
-  co_await db.Read([&](Repo& repo) {
-    list = services::ListMessages(repo, req.user, req.params["id"]);
-  });
+  co_await db.Read(
+      [&](Repo& repo) { list = services::ListMessages(repo, req.user, req.params["id"]); });
   if (!list) co_return ErrorResponse(list.error());
   co_return Json(200, ToJsonArray(*list));
 }

@@ -6,8 +6,8 @@
 #include "http/documents.h"
 #include "http/json_util.h"
 #include "http/router.h"
-#include "store/store_client.h"
 #include "services/files.h"
+#include "store/store_client.h"
 
 namespace polaris::http {
 namespace {
@@ -15,9 +15,8 @@ using boost::asio::awaitable;
 
 awaitable<Response> List(StoreClient& db, Request& req) {
   Result<std::vector<FileNode>> files;
-  co_await db.Read([&](Repo& repo) {
-    files = services::ListFilesForUser(repo, req.user, req.params["id"]);
-  });
+  co_await db.Read(
+      [&](Repo& repo) { files = services::ListFilesForUser(repo, req.user, req.params["id"]); });
   if (!files) co_return ErrorResponse(files.error());
   co_return Json(200, ToJsonArray(*files));
 }
@@ -30,8 +29,8 @@ awaitable<Response> ReadContent(StoreClient& db, Request& req) {
     file = services::ReadFileForUser(repo, req.user, req.params["id"], path->second);
   });
   if (!file) co_return ErrorResponse(file.error());
-  co_return Json(200, {{"fileId", file->id}, {"path", path->second},
-                       {"content", file->content.value_or("")}});
+  co_return Json(
+      200, {{"fileId", file->id}, {"path", path->second}, {"content", file->content.value_or("")}});
 }
 
 awaitable<Response> WriteContent(StoreClient& db, Request& req) {
@@ -43,8 +42,8 @@ awaitable<Response> WriteContent(StoreClient& db, Request& req) {
   if (!content) co_return ErrorResponse(content.error());
   Result<FileNode> file;
   co_await db.Write([&](Repo& repo) {
-    file = services::WriteFileForUser(repo, req.user, req.params["id"], *path, *content,
-                                      NowMillis());
+    file =
+        services::WriteFileForUser(repo, req.user, req.params["id"], *path, *content, NowMillis());
     return file.ok();
   });
   if (!file) co_return ErrorResponse(file.error());

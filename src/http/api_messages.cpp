@@ -47,9 +47,8 @@ awaitable<Response> Post(AppContext& app, Request& req) {
                             boost::asio::detached);
     }
   }
-  co_return Json(200, {{"success", true},
-                       {"runId", posted->run_id},
-                       {"messageId", posted->message_id}});
+  co_return Json(200,
+                 {{"success", true}, {"runId", posted->run_id}, {"messageId", posted->message_id}});
 }
 
 awaitable<Response> Cancel(AppContext& app, Request& req) {
@@ -69,9 +68,12 @@ awaitable<Response> Cancel(AppContext& app, Request& req) {
 }
 
 boost::json::value RunJson(const Run& r) {
-  boost::json::object o{{"_id", r.id},           {"messageId", r.message_id},
-                        {"conversationId", r.conversation_id}, {"projectId", r.project_id},
-                        {"status", ToString(r.status)}, {"attempt", r.attempt},
+  boost::json::object o{{"_id", r.id},
+                        {"messageId", r.message_id},
+                        {"conversationId", r.conversation_id},
+                        {"projectId", r.project_id},
+                        {"status", ToString(r.status)},
+                        {"attempt", r.attempt},
                         {"createdAt", r.created_at}};
   if (r.started_at) o["startedAt"] = *r.started_at;
   if (r.finished_at) o["finishedAt"] = *r.finished_at;
@@ -83,9 +85,8 @@ boost::json::value RunJson(const Run& r) {
 
 awaitable<Response> GetRun(AppContext& app, Request& req) {
   Result<Run> run;
-  co_await app.db.Read([&](Repo& repo) {
-    run = services::GetRunForUser(repo, req.user, req.params["id"]);
-  });
+  co_await app.db.Read(
+      [&](Repo& repo) { run = services::GetRunForUser(repo, req.user, req.params["id"]); });
   if (!run) co_return ErrorResponse(run.error());
   co_return Json(200, RunJson(*run));
 }

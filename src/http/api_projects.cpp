@@ -6,9 +6,9 @@
 #include "http/documents.h"
 #include "http/json_util.h"
 #include "http/router.h"
-#include "store/store_client.h"
 #include "services/access.h"
 #include "services/projects.h"
+#include "store/store_client.h"
 
 namespace polaris::http {
 namespace {
@@ -36,9 +36,8 @@ awaitable<Response> List(StoreClient& db, Request& req) {
 
 awaitable<Response> Get(StoreClient& db, Request& req) {
   Result<Project> project;
-  co_await db.Read([&](Repo& repo) {
-    project = services::OwnedProject(repo, req.user, req.params["id"]);
-  });
+  co_await db.Read(
+      [&](Repo& repo) { project = services::OwnedProject(repo, req.user, req.params["id"]); });
   if (!project) co_return ErrorResponse(project.error());
   co_return Json(200, ToJson(*project));
 }

@@ -13,28 +13,37 @@ boost::json::value ParseStored(const std::string& text) {
 }  // namespace
 
 boost::json::value ToJson(const Project& p) {
-  return {{"_id", p.id}, {"_creationTime", p.creation_time}, {"name", p.name},
-          {"ownerId", p.owner_id}, {"updatedAt", p.updated_at}};
+  return {{"_id", p.id},
+          {"_creationTime", p.creation_time},
+          {"name", p.name},
+          {"ownerId", p.owner_id},
+          {"updatedAt", p.updated_at}};
 }
 
 boost::json::value ToJson(const Conversation& c) {
-  return {{"_id", c.id}, {"_creationTime", c.creation_time}, {"projectId", c.project_id},
-          {"title", c.title}, {"updatedAt", c.updated_at}};
+  return {{"_id", c.id},
+          {"_creationTime", c.creation_time},
+          {"projectId", c.project_id},
+          {"title", c.title},
+          {"updatedAt", c.updated_at}};
 }
 
 boost::json::value ToJson(const FileNode& f) {
-  boost::json::object o{{"_id", f.id}, {"_creationTime", f.creation_time},
-                        {"projectId", f.project_id}, {"name", f.name},
-                        {"type", ToString(f.type)}, {"updatedAt", f.updated_at}};
+  boost::json::object o{
+      {"_id", f.id},    {"_creationTime", f.creation_time}, {"projectId", f.project_id},
+      {"name", f.name}, {"type", ToString(f.type)},         {"updatedAt", f.updated_at}};
   if (f.parent_id) o["parentId"] = *f.parent_id;
   if (f.content) o["content"] = *f.content;
   return o;
 }
 
 boost::json::value ToJson(const Message& m) {
-  boost::json::object o{{"_id", m.id}, {"_creationTime", m.creation_time},
-                        {"conversationId", m.conversation_id}, {"projectId", m.project_id},
-                        {"role", ToString(m.role)}, {"content", m.content}};
+  boost::json::object o{{"_id", m.id},
+                        {"_creationTime", m.creation_time},
+                        {"conversationId", m.conversation_id},
+                        {"projectId", m.project_id},
+                        {"role", ToString(m.role)},
+                        {"content", m.content}};
   if (m.status) o["status"] = ToString(*m.status);
   if (m.trigger_run_id) o["triggerRunId"] = *m.trigger_run_id;
   if (m.role == Role::kAssistant && !m.tool_calls.empty()) {

@@ -25,6 +25,8 @@ Response Json(int status, const boost::json::value& body);
 Response ErrorResponse(const Error& error);
 Response ErrorResponse(int status, std::string_view message);
 int StatusFor(ErrorCode code);
-inline Response Success() { return Json(200, boost::json::object{{"success", true}}); }
+inline Response Success() {
+  return Json(200, boost::json::object{{"success", true}});
+}
 
 }  // namespace polaris::http

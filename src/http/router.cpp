@@ -98,8 +98,7 @@ boost::asio::awaitable<Response> Router::Dispatch(Request& req) const {
   try {
     co_return co_await route->handler(req);
   } catch (const std::exception& e) {
-    std::cerr << "polaris: " << req.method << " " << req.target << " failed: " << e.what()
-              << "\n";
+    std::cerr << "polaris: " << req.method << " " << req.target << " failed: " << e.what() << "\n";
   }
   co_return ErrorResponse(500, "Internal server error");
 }

@@ -293,7 +293,9 @@ void Server::Run(std::function<void()> on_stop, std::function<bool()> idle) {
   for (auto& t : threads) t.join();
 }
 
-asio::io_context& Server::context() { return impl_->ioc; }
+asio::io_context& Server::context() {
+  return impl_->ioc;
+}
 
 void Server::Stop() {
   asio::post(impl_->ioc, [this] { impl_->BeginShutdown(); });

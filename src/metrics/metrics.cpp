@@ -12,7 +12,8 @@ std::string Num(double v) {
 void RenderCounter(std::string& out, const std::string& name, const std::string& help,
                    const std::string& label, const std::map<std::string, std::uint64_t>& m) {
   out += "# HELP " + name + " " + help + "\n# TYPE " + name + " counter\n";
-  for (const auto& [k, v] : m) out += name + "{" + label + "=\"" + k + "\"} " + std::to_string(v) + "\n";
+  for (const auto& [k, v] : m)
+    out += name + "{" + label + "=\"" + k + "\"} " + std::to_string(v) + "\n";
 }
 }  // namespace
 
@@ -39,25 +40,33 @@ void Metrics::Inc(std::map<std::string, std::uint64_t>& m, const std::string& ke
   std::lock_guard lock(mu_);
   ++m[key];
 }
-void Metrics::CountRun(const std::string& status) { Inc(runs_by_status_, status); }
+void Metrics::CountRun(const std::string& status) {
+  Inc(runs_by_status_, status);
+}
 void Metrics::SetRunsActive(int queued, int executing) {
   queued_ = queued;
   executing_ = executing;
 }
-void Metrics::CountProviderRequest(const std::string& p) { Inc(requests_, p); }
-void Metrics::CountProviderError(const std::string& p) { Inc(errors_, p); }
-void Metrics::CountFallback(const std::string& p) { Inc(fallbacks_, p); }
+void Metrics::CountProviderRequest(const std::string& p) {
+  Inc(requests_, p);
+}
+void Metrics::CountProviderError(const std::string& p) {
+  Inc(errors_, p);
+}
+void Metrics::CountFallback(const std::string& p) {
+  Inc(fallbacks_, p);
+}
 
 std::string Metrics::Render() const {
   std::string out;
   {
     std::lock_guard lock(mu_);
-    RenderCounter(out, "polaris_runs_finished_total", "Runs that reached a final status.",
-                  "status", runs_by_status_);
+    RenderCounter(out, "polaris_runs_finished_total", "Runs that reached a final status.", "status",
+                  runs_by_status_);
     RenderCounter(out, "polaris_provider_requests_total", "Model steps sent to a provider.",
                   "provider", requests_);
-    RenderCounter(out, "polaris_provider_errors_total", "Provider steps that failed.",
-                  "provider", errors_);
+    RenderCounter(out, "polaris_provider_errors_total", "Provider steps that failed.", "provider",
+                  errors_);
     RenderCounter(out, "polaris_provider_fallbacks_total",
                   "Steps moved from this provider to the next one.", "provider", fallbacks_);
   }

@@ -142,7 +142,8 @@ asio::awaitable<StepResult> Exchange(Stream& stream, const Endpoint& ep,
     parser.get().body().data = chunk;
     parser.get().body().size = sizeof chunk;
     Tcp(stream).expires_at(last_progress + timeouts.idle);
-    auto [ec, n] = co_await bhttp::async_read(stream, buffer, parser, tuple_awaitable);
+    // read_some: async_read would wait for the whole buffer, holding tokens back.
+    auto [ec, n] = co_await bhttp::async_read_some(stream, buffer, parser, tuple_awaitable);
     if (cancelled()) co_return Fail(Failure::kCancelled, "cancelled");
     if (ec == bhttp::error::need_buffer) ec = {};
     const std::size_t got = sizeof chunk - parser.get().body().size;

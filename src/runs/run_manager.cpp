@@ -20,11 +20,16 @@ constexpr const char* kInterrupted = "interrupted";
 
 const char* OutcomeName(RunOutcome o) {
   switch (o) {
-    case RunOutcome::kCompleted: return "completed";
-    case RunOutcome::kFailed: return "failed";
-    case RunOutcome::kCancelled: return "cancelled";
-    case RunOutcome::kStopped: return "stopped";
-    case RunOutcome::kFencedOut: return "superseded";
+    case RunOutcome::kCompleted:
+      return "completed";
+    case RunOutcome::kFailed:
+      return "failed";
+    case RunOutcome::kCancelled:
+      return "cancelled";
+    case RunOutcome::kStopped:
+      return "stopped";
+    case RunOutcome::kFencedOut:
+      return "superseded";
   }
   return "unknown";
 }

@@ -21,18 +21,19 @@ std::string Join(const std::vector<std::string>& parts, std::size_t n) {
 
 // Walks (and, when create is set, makes) the folders above the last segment.
 Result<std::optional<std::string>> ParentFolder(Repo& repo, const std::string& project_id,
-                                                const std::vector<std::string>& parts,
-                                                bool create, Millis now) {
+                                                const std::vector<std::string>& parts, bool create,
+                                                Millis now) {
   std::optional<std::string> parent;
   for (std::size_t i = 0; i + 1 < parts.size(); ++i) {
     auto child = repo.FindChild(project_id, parent, parts[i]);
     if (child && child->type == FileType::kFile) {
-      return Error::Conflict("A file exists at '" + Join(parts, i + 1) + "'; it cannot be a folder");
+      return Error::Conflict("A file exists at '" + Join(parts, i + 1) +
+                             "'; it cannot be a folder");
     }
     if (!child) {
       if (!create) return Error::NotFound("Folder not found: " + Join(parts, i + 1));
-      FileNode folder{NewId(Table::kFile), now, project_id, parent, parts[i],
-                      FileType::kFolder, std::nullopt, now};
+      FileNode folder{NewId(Table::kFile), now,          project_id, parent, parts[i],
+                      FileType::kFolder,   std::nullopt, now};
       repo.InsertFile(folder);
       child = std::move(folder);
     }
@@ -85,8 +86,8 @@ std::optional<FileNode> ResolvePath(Repo& repo, const std::string& project_id,
   return node;
 }
 
-Result<FileNode> WriteFileAtPath(Repo& repo, const std::string& project_id,
-                                 const std::string& path, const std::string& content, Millis now) {
+Result<FileNode> WriteFileAtPath(Repo& repo, const std::string& project_id, const std::string& path,
+                                 const std::string& content, Millis now) {
   auto parts = SplitPath(path);
   if (!parts) return parts.error();
   auto parent = ParentFolder(repo, project_id, *parts, true, now);
@@ -102,8 +103,8 @@ Result<FileNode> WriteFileAtPath(Repo& repo, const std::string& project_id,
     file.updated_at = std::max(now, file.updated_at);
     repo.UpdateFile(file);
   } else {
-    file = FileNode{NewId(Table::kFile), now, project_id, *parent, parts->back(),
-                    FileType::kFile, content, now};
+    file = FileNode{NewId(Table::kFile), now,     project_id, *parent, parts->back(),
+                    FileType::kFile,     content, now};
     repo.InsertFile(file);
   }
   repo.TouchProject(project_id, now);
@@ -121,8 +122,8 @@ Result<FileNode> CreateFolderAtPath(Repo& repo, const std::string& project_id,
                                ? "Folder already exists: '" + path + "'"
                                : "A file already exists at '" + path + "'");
   }
-  FileNode folder{NewId(Table::kFile), now, project_id, *parent, parts->back(),
-                  FileType::kFolder, std::nullopt, now};
+  FileNode folder{NewId(Table::kFile), now,          project_id, *parent, parts->back(),
+                  FileType::kFolder,   std::nullopt, now};
   repo.InsertFile(folder);
   repo.TouchProject(project_id, now);
   return folder;
@@ -220,8 +221,8 @@ Result<FileNode> CreateFolderForUser(Repo& repo, const std::string& user,
   return CreateFolderAtPath(repo, project_id, path, now);
 }
 
-Result<FileNode> ReadFileForUser(Repo& repo, const std::string& user,
-                                 const std::string& project_id, const std::string& path) {
+Result<FileNode> ReadFileForUser(Repo& repo, const std::string& user, const std::string& project_id,
+                                 const std::string& path) {
   if (auto p = OwnedProject(repo, user, project_id); !p) return p.error();
   return ReadFileAtPath(repo, project_id, path);
 }

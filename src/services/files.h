@@ -16,8 +16,8 @@ std::optional<FileNode> ResolvePath(Repo& repo, const std::string& project_id,
                                     const std::vector<std::string>& parts);
 
 // Upserts a file at path, creating missing parent folders.
-Result<FileNode> WriteFileAtPath(Repo& repo, const std::string& project_id,
-                                 const std::string& path, const std::string& content, Millis now);
+Result<FileNode> WriteFileAtPath(Repo& repo, const std::string& project_id, const std::string& path,
+                                 const std::string& content, Millis now);
 // Creates a folder at path (and missing parents); 409 when the path is taken.
 Result<FileNode> CreateFolderAtPath(Repo& repo, const std::string& project_id,
                                     const std::string& path, Millis now);
@@ -51,8 +51,8 @@ Result<FileNode> WriteFileForUser(Repo& repo, const std::string& user,
 Result<FileNode> CreateFolderForUser(Repo& repo, const std::string& user,
                                      const std::string& project_id, const std::string& path,
                                      Millis now);
-Result<FileNode> ReadFileForUser(Repo& repo, const std::string& user,
-                                 const std::string& project_id, const std::string& path);
+Result<FileNode> ReadFileForUser(Repo& repo, const std::string& user, const std::string& project_id,
+                                 const std::string& path);
 Result<std::vector<FileNode>> ListFilesForUser(Repo& repo, const std::string& user,
                                                const std::string& project_id);
 

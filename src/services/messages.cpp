@@ -8,7 +8,9 @@
 namespace polaris::services {
 namespace {
 // Idempotent answers are stored as "<runId> <messageId>"; ids never contain spaces.
-std::string EncodeAnswer(const PostedMessage& p) { return p.run_id + " " + p.message_id; }
+std::string EncodeAnswer(const PostedMessage& p) {
+  return p.run_id + " " + p.message_id;
+}
 std::optional<PostedMessage> DecodeAnswer(const std::string& s) {
   auto sp = s.find(' ');
   if (sp == std::string::npos) return std::nullopt;
@@ -73,7 +75,8 @@ Result<PostedMessage> PostMessage(Repo& repo, const std::string& user,
   repo.TouchConversation(conversation_id, now);
 
   PostedMessage posted{run.id, reply.id, false, conv->title == kDefaultConversationTitle};
-  if (idempotency_key) repo.PutIdempotentResponse(user, *idempotency_key, EncodeAnswer(posted), now);
+  if (idempotency_key)
+    repo.PutIdempotentResponse(user, *idempotency_key, EncodeAnswer(posted), now);
   return posted;
 }
 

@@ -14,8 +14,8 @@ inline constexpr const char* kCancelledContent = "Message was cancelled.";
 
 struct PostedMessage {
   std::string run_id;
-  std::string message_id;  // the assistant message
-  bool replayed = false;   // answered from an earlier request with the same Idempotency-Key
+  std::string message_id;    // the assistant message
+  bool replayed = false;     // answered from an earlier request with the same Idempotency-Key
   bool wants_title = false;  // the conversation still has the default title
 };
 

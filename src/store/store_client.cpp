@@ -18,9 +18,8 @@ asio::awaitable<void> AwaitStore(Submit submit) {
   // co_await expression twice (see docs/architecture.md, "Coroutine rule").
   auto initiation = [&submit, ex](auto handler) {
     auto h = std::make_shared<decltype(handler)>(std::move(handler));
-    submit([h, ex](std::exception_ptr e) {
-      asio::post(ex, [h, e]() mutable { std::move (*h)(e); });
-    });
+    submit(
+        [h, ex](std::exception_ptr e) { asio::post(ex, [h, e]() mutable { std::move (*h)(e); }); });
   };
   co_await asio::async_initiate<const asio::use_awaitable_t<>&, void(std::exception_ptr)>(
       initiation, asio::use_awaitable);
@@ -28,7 +27,8 @@ asio::awaitable<void> AwaitStore(Submit submit) {
 }  // namespace
 
 asio::awaitable<void> StoreClient::Read(Store::ReadJob job) {
-  co_await AwaitStore([&](Store::Done done) { store_.SubmitRead(std::move(job), std::move(done)); });
+  co_await AwaitStore(
+      [&](Store::Done done) { store_.SubmitRead(std::move(job), std::move(done)); });
 }
 
 asio::awaitable<void> StoreClient::Write(Store::WriteJob job) {

@@ -197,7 +197,7 @@ describe('POST /api/messages: errors', () => {
   test('401 without or with a bad token, even when the body is bad too', async () => {
     const c = ctx.client();
     const { conversationId } = await newChat(c);
-    for (const auth of [undefined, 'Bearer nope', 'Bearer ' + ctx.token('u', { exp: Math.floor(Date.now() / 1000) - 10 })]) {
+    for (const auth of [undefined, 'Bearer nope', 'Bearer ' + ctx.token('u', { iat: Math.floor(Date.now() / 1000) - 7200, exp: Math.floor(Date.now() / 1000) - 3600 })]) {
       for (const raw of ['{bad json', JSON.stringify({ conversationId, message: 'hi' })]) {
         const res = await request(ctx.server, 'POST', '/api/messages', { raw, ...(auth ? { auth } : {}) });
         expectStatus(res, 401, `POST with auth ${auth}`);

@@ -33,7 +33,10 @@ class Statement {
   Statement& BindNull(int i);
   // Steps once; true while a row is available.
   bool Step();
-  void Run() { while (Step()) {} }
+  void Run() {
+    while (Step()) {
+    }
+  }
   std::string Text(int col) const;
   std::optional<std::string> OptText(int col) const;
   std::int64_t Int(int col) const { return sqlite3_column_int64(stmt_, col); }

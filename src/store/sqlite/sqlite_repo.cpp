@@ -12,7 +12,8 @@ constexpr const char* kListProjects =  // index projects_by_owner
     "SELECT id, owner_id, name, creation_time, updated_at FROM projects WHERE owner_id=? "
     "ORDER BY creation_time DESC, rowid DESC LIMIT ?";
 constexpr const char* kUpdateProject = "UPDATE projects SET name=?, updated_at=? WHERE id=?";
-constexpr const char* kTouchProject = "UPDATE projects SET updated_at=max(updated_at, ?) WHERE id=?";
+constexpr const char* kTouchProject =
+    "UPDATE projects SET updated_at=max(updated_at, ?) WHERE id=?";
 constexpr const char* kDeleteProject = "DELETE FROM projects WHERE id=?";
 
 constexpr const char* kInsertConversation =
@@ -27,7 +28,7 @@ constexpr const char* kUpdateConversationTitle =
 constexpr const char* kTouchConversation =
     "UPDATE conversations SET updated_at=max(updated_at, ?) WHERE id=?";
 
-#define POLARIS_MESSAGE_COLS                                                                 \
+#define POLARIS_MESSAGE_COLS                                                               \
   "id, conversation_id, project_id, role, content, status, trigger_run_id, error, model, " \
   "prompt_tokens, completion_tokens, creation_time"
 constexpr const char* kInsertMessage =
@@ -53,8 +54,8 @@ constexpr const char* kUpdateMessageContent = "UPDATE messages SET content=? WHE
 constexpr const char* kListProcessing =  // partial index messages_all_processing
     "SELECT id FROM messages WHERE status='processing'";
 
-#define POLARIS_RUN_COLS                                                                     \
-  "id, message_id, conversation_id, project_id, owner_id, status, attempt, created_at, "   \
+#define POLARIS_RUN_COLS                                                                 \
+  "id, message_id, conversation_id, project_id, owner_id, status, attempt, created_at, " \
   "started_at, finished_at, provider, model, error, checkpoint"
 constexpr const char* kInsertRun =
     "INSERT INTO runs(" POLARIS_RUN_COLS ") VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
@@ -153,13 +154,20 @@ std::optional<std::string> StatusText(const Message& m) {
   if (!m.status) return std::nullopt;
   return std::string(ToString(*m.status));
 }
-std::string ParentKey(const std::optional<std::string>& parent) { return parent.value_or(""); }
+std::string ParentKey(const std::optional<std::string>& parent) {
+  return parent.value_or("");
+}
 
 }  // namespace
 
 void SqliteRepo::InsertProject(const Project& p) {
-  db_.Prepare(kInsertProject).Bind(1, p.id).Bind(2, p.owner_id).Bind(3, p.name)
-      .Bind(4, p.creation_time).Bind(5, p.updated_at).Run();
+  db_.Prepare(kInsertProject)
+      .Bind(1, p.id)
+      .Bind(2, p.owner_id)
+      .Bind(3, p.name)
+      .Bind(4, p.creation_time)
+      .Bind(5, p.updated_at)
+      .Run();
 }
 std::optional<Project> SqliteRepo::GetProject(const std::string& id) {
   auto s = db_.Prepare(kGetProject);
@@ -180,11 +188,18 @@ void SqliteRepo::UpdateProject(const std::string& id, const std::string& name, M
 void SqliteRepo::TouchProject(const std::string& id, Millis updated_at) {
   db_.Prepare(kTouchProject).Bind(1, updated_at).Bind(2, id).Run();
 }
-void SqliteRepo::DeleteProject(const std::string& id) { db_.Prepare(kDeleteProject).Bind(1, id).Run(); }
+void SqliteRepo::DeleteProject(const std::string& id) {
+  db_.Prepare(kDeleteProject).Bind(1, id).Run();
+}
 
 void SqliteRepo::InsertConversation(const Conversation& c) {
-  db_.Prepare(kInsertConversation).Bind(1, c.id).Bind(2, c.project_id).Bind(3, c.title)
-      .Bind(4, c.creation_time).Bind(5, c.updated_at).Run();
+  db_.Prepare(kInsertConversation)
+      .Bind(1, c.id)
+      .Bind(2, c.project_id)
+      .Bind(3, c.title)
+      .Bind(4, c.creation_time)
+      .Bind(5, c.updated_at)
+      .Run();
 }
 std::optional<Conversation> SqliteRepo::GetConversation(const std::string& id) {
   auto s = db_.Prepare(kGetConversation);
@@ -209,8 +224,14 @@ void SqliteRepo::TouchConversation(const std::string& id, Millis updated_at) {
 
 void SqliteRepo::InsertMessage(const Message& m) {
   auto s = db_.Prepare(kInsertMessage);
-  s.Bind(1, m.id).Bind(2, m.conversation_id).Bind(3, m.project_id).Bind(4, ToString(m.role))
-      .Bind(5, m.content).Bind(6, StatusText(m)).Bind(7, m.trigger_run_id).Bind(8, m.error)
+  s.Bind(1, m.id)
+      .Bind(2, m.conversation_id)
+      .Bind(3, m.project_id)
+      .Bind(4, ToString(m.role))
+      .Bind(5, m.content)
+      .Bind(6, StatusText(m))
+      .Bind(7, m.trigger_run_id)
+      .Bind(8, m.error)
       .Bind(9, m.model);
   if (m.usage) {
     s.Bind(10, m.usage->prompt_tokens).Bind(11, m.usage->completion_tokens);
@@ -245,7 +266,10 @@ std::vector<Message> SqliteRepo::ListMessages(const std::string& conversation_id
 }
 void SqliteRepo::UpdateMessage(const Message& m) {
   auto s = db_.Prepare(kUpdateMessage);
-  s.Bind(1, m.content).Bind(2, StatusText(m)).Bind(3, m.trigger_run_id).Bind(4, m.error)
+  s.Bind(1, m.content)
+      .Bind(2, StatusText(m))
+      .Bind(3, m.trigger_run_id)
+      .Bind(4, m.error)
       .Bind(5, m.model);
   if (m.usage) {
     s.Bind(6, m.usage->prompt_tokens).Bind(7, m.usage->completion_tokens);
@@ -265,8 +289,14 @@ void SqliteRepo::WriteToolCalls(const Message& m) {
   db_.Prepare(kDeleteToolCalls).Bind(1, m.id).Run();
   std::int64_t pos = 0;
   for (const auto& tc : m.tool_calls) {
-    db_.Prepare(kInsertToolCall).Bind(1, m.id).Bind(2, pos++).Bind(3, tc.id).Bind(4, tc.name)
-        .Bind(5, tc.args_json).Bind(6, tc.result_json).Run();
+    db_.Prepare(kInsertToolCall)
+        .Bind(1, m.id)
+        .Bind(2, pos++)
+        .Bind(3, tc.id)
+        .Bind(4, tc.name)
+        .Bind(5, tc.args_json)
+        .Bind(6, tc.result_json)
+        .Run();
   }
 }
 std::vector<ToolCall> SqliteRepo::ReadToolCalls(const std::string& message_id) {
@@ -289,8 +319,13 @@ std::vector<std::string> SqliteRepo::ListProcessingMessages() {
 
 void SqliteRepo::InsertRun(const Run& r) {
   auto s = db_.Prepare(kInsertRun);
-  s.Bind(1, r.id).Bind(2, r.message_id).Bind(3, r.conversation_id).Bind(4, r.project_id)
-      .Bind(5, r.owner_id).Bind(6, ToString(r.status)).Bind(7, std::int64_t{r.attempt})
+  s.Bind(1, r.id)
+      .Bind(2, r.message_id)
+      .Bind(3, r.conversation_id)
+      .Bind(4, r.project_id)
+      .Bind(5, r.owner_id)
+      .Bind(6, ToString(r.status))
+      .Bind(7, std::int64_t{r.attempt})
       .Bind(8, r.created_at);
   BindOptInt(s, 9, r.started_at);
   BindOptInt(s, 10, r.finished_at);
@@ -328,9 +363,16 @@ void SqliteRepo::PutIdempotentResponse(const std::string& user, const std::strin
 }
 
 void SqliteRepo::InsertFile(const FileNode& f) {
-  db_.Prepare(kInsertFile).Bind(1, f.id).Bind(2, f.project_id).Bind(3, f.parent_id)
-      .Bind(4, f.name).Bind(5, ToString(f.type)).Bind(6, f.content).Bind(7, f.creation_time)
-      .Bind(8, f.updated_at).Run();
+  db_.Prepare(kInsertFile)
+      .Bind(1, f.id)
+      .Bind(2, f.project_id)
+      .Bind(3, f.parent_id)
+      .Bind(4, f.name)
+      .Bind(5, ToString(f.type))
+      .Bind(6, f.content)
+      .Bind(7, f.creation_time)
+      .Bind(8, f.updated_at)
+      .Run();
 }
 std::optional<FileNode> SqliteRepo::GetFile(const std::string& id) {
   auto s = db_.Prepare(kGetFile);
@@ -362,9 +404,16 @@ std::optional<FileNode> SqliteRepo::FindChild(const std::string& project_id,
   return ReadFile(s);
 }
 void SqliteRepo::UpdateFile(const FileNode& f) {
-  db_.Prepare(kUpdateFile).Bind(1, f.parent_id).Bind(2, f.name).Bind(3, f.content)
-      .Bind(4, f.updated_at).Bind(5, f.id).Run();
+  db_.Prepare(kUpdateFile)
+      .Bind(1, f.parent_id)
+      .Bind(2, f.name)
+      .Bind(3, f.content)
+      .Bind(4, f.updated_at)
+      .Bind(5, f.id)
+      .Run();
 }
-void SqliteRepo::DeleteFile(const std::string& id) { db_.Prepare(kDeleteFile).Bind(1, id).Run(); }
+void SqliteRepo::DeleteFile(const std::string& id) {
+  db_.Prepare(kDeleteFile).Bind(1, id).Run();
+}
 
 }  // namespace polaris::sqlite

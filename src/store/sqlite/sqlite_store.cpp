@@ -19,7 +19,9 @@ SqliteStore::SqliteStore(const std::string& path, int reader_threads) : path_(pa
   for (int i = 0; i < reader_threads; ++i) readers_.emplace_back([this] { ReaderLoop(); });
 }
 
-SqliteStore::~SqliteStore() { Close(); }
+SqliteStore::~SqliteStore() {
+  Close();
+}
 
 void SqliteStore::Close() {
   {

@@ -1,0 +1,73 @@
+// Shared bench helpers: start the mock provider and the server on free ports, sign tokens,
+// and compute percentiles. Node 20 built-ins only.
+import { spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createHmac } from 'node:crypto';
+import http from 'node:http';
+
+export const BIN = process.env.POLARIS_BIN ?? new URL('../build/polaris', import.meta.url).pathname;
+export const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
+
+function waitForLine(proc, re) {
+  return new Promise((resolve, reject) => {
+    let buf = '';
+    const t = setTimeout(() => reject(new Error('no listening line')), 10000);
+    proc.stdout.on('data', (d) => {
+      buf += d;
+      const m = buf.match(re);
+      if (m) { clearTimeout(t); resolve(Number(m[1])); }
+    });
+  });
+}
+
+export async function startMock() {
+  const proc = spawn(BIN, ['mock-llm', '--port', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const port = await waitForLine(proc, /listening on http:\/\/127\.0\.0\.1:(\d+)/);
+  return { proc, url: `http://127.0.0.1:${port}` };
+}
+
+export async function startServer(env = {}, args = []) {
+  const dir = mkdtempSync(join(tmpdir(), 'polaris-bench-'));
+  const secret = 'bench-secret';
+  const proc = spawn(BIN, ['serve', '--port', '0', '--data-dir', dir, '--db', `sqlite:${dir}/p.db`, ...args],
+    { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, POLARIS_JWT_SECRET: secret, ...env } });
+  const port = await waitForLine(proc, /listening on http:\/\/127\.0\.0\.1:(\d+)/);
+  return { proc, url: `http://127.0.0.1:${port}`, secret };
+}
+
+export function token(secret, sub) {
+  const b64 = (o) => Buffer.from(JSON.stringify(o)).toString('base64url');
+  const now = Math.floor(Date.now() / 1000);
+  const head = b64({ alg: 'HS256', typ: 'JWT' }) + '.' + b64({ sub, iat: now, exp: now + 3600 });
+  return head + '.' + createHmac('sha256', secret).update(head).digest('base64url');
+}
+
+// Minimal keep-alive JSON request; resolves {status, body, ms}.
+export function request(url, method, tok, body) {
+  return new Promise((resolve, reject) => {
+    const started = process.hrtime.bigint();
+    const data = body === undefined ? undefined : JSON.stringify(body);
+    const req = http.request(url, {
+      method, agent,
+      headers: { ...(tok ? { authorization: `Bearer ${tok}` } : {}), ...(data ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(data) } : {}) },
+    }, (res) => {
+      let buf = '';
+      res.setEncoding('utf8');
+      res.on('data', (d) => { buf += d; });
+      res.on('end', () => resolve({ status: res.statusCode, body: buf ? JSON.parse(buf) : null, ms: Number(process.hrtime.bigint() - started) / 1e6 }));
+    });
+    req.on('error', reject);
+    if (data) req.write(data);
+    req.end();
+  });
+}
+
+export function percentile(values, p) {
+  if (values.length === 0) return NaN;
+  const s = [...values].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
+}
+
+export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
