@@ -90,7 +90,6 @@ CREATE TABLE runs (
 );
 CREATE INDEX runs_by_message ON runs(message_id);
 CREATE INDEX runs_unfinished ON runs(created_at) WHERE status IN ('queued', 'executing');
-CREATE INDEX messages_all_processing ON messages(status) WHERE status = 'processing';
 
 CREATE TABLE idempotency_keys (
   owner_id   TEXT NOT NULL,

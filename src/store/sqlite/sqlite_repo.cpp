@@ -40,8 +40,11 @@ constexpr const char* kListMessages =  // index messages_by_conversation
 constexpr const char* kUpdateMessage =
     "UPDATE messages SET content=?, status=?, trigger_run_id=?, error=?, model=?, "
     "prompt_tokens=?, completion_tokens=? WHERE id=?";
-constexpr const char* kFindProcessing =  // partial index messages_processing
-    "SELECT id FROM messages WHERE project_id=? AND status='processing' LIMIT 1";
+// Pinned to the partial index: with thousands of queued messages in other projects, a scan
+// by status alone would make every POST linear in the backlog.
+constexpr const char* kFindProcessing =
+    "SELECT id FROM messages INDEXED BY messages_processing "
+    "WHERE project_id=? AND status='processing' LIMIT 1";
 constexpr const char* kDeleteToolCalls = "DELETE FROM tool_calls WHERE message_id=?";
 constexpr const char* kInsertToolCall =
     "INSERT INTO tool_calls(message_id, position, call_id, name, args_json, result_json) "
@@ -51,7 +54,7 @@ constexpr const char* kListToolCalls =  // primary key
     "ORDER BY position";
 
 constexpr const char* kUpdateMessageContent = "UPDATE messages SET content=? WHERE id=?";
-constexpr const char* kListProcessing =  // partial index messages_all_processing
+constexpr const char* kListProcessing =  // partial index messages_processing
     "SELECT id FROM messages WHERE status='processing'";
 
 #define POLARIS_RUN_COLS                                                                 \

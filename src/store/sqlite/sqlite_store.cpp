@@ -8,6 +8,7 @@ namespace polaris::sqlite {
 namespace {
 // Upper bound of writes per transaction: keeps one batch's latency bounded under load.
 constexpr std::size_t kMaxBatch = 512;
+constexpr auto kCheckpointInterval = std::chrono::milliseconds(200);
 }  // namespace
 
 SqliteStore::SqliteStore(const std::string& path, int reader_threads) : path_(path) {
@@ -16,6 +17,7 @@ SqliteStore::SqliteStore(const std::string& path, int reader_threads) : path_(pa
     Migrate(db);
   }
   writer_ = std::thread([this] { WriterLoop(); });
+  checkpointer_ = std::thread([this] { CheckpointLoop(); });
   for (int i = 0; i < reader_threads; ++i) readers_.emplace_back([this] { ReaderLoop(); });
 }
 
@@ -31,7 +33,9 @@ void SqliteStore::Close() {
   }
   write_cv_.notify_all();
   read_cv_.notify_all();
+  checkpoint_cv_.notify_all();
   if (writer_.joinable()) writer_.join();
+  if (checkpointer_.joinable()) checkpointer_.join();
   for (auto& t : readers_) {
     if (t.joinable()) t.join();
   }
@@ -55,6 +59,9 @@ void SqliteStore::SubmitWrite(WriteJob job, Done done) {
 
 void SqliteStore::WriterLoop() {
   Database db(path_, false);
+  // Checkpoints run on their own thread (CheckpointLoop), not inside this writer's commits,
+  // where they would stall every write waiting on the batch.
+  db.Exec("PRAGMA wal_autocheckpoint=0");
   SqliteRepo repo(db);
   std::vector<Write> batch;
   std::vector<std::exception_ptr> errors;
@@ -96,6 +103,29 @@ void SqliteStore::WriterLoop() {
       if (batch[i].done) batch[i].done(commit_error ? commit_error : errors[i]);
     }
     batch.clear();
+  }
+}
+
+// Copies committed WAL frames into the database file in the background (PASSIVE: never
+// blocks the writer or readers), so the WAL stays small without the writer paying for it.
+void SqliteStore::CheckpointLoop() {
+  Database db(path_, false);
+  std::unique_lock lock(mu_);
+  while (!closing_) {
+    checkpoint_cv_.wait_for(lock, kCheckpointInterval);
+    if (closing_) break;
+    lock.unlock();
+    try {
+      db.Exec("PRAGMA wal_checkpoint(PASSIVE)");
+    } catch (const std::exception&) {
+      // Busy or I/O trouble: the next round tries again; the WAL keeps the data meanwhile.
+    }
+    lock.lock();
+  }
+  lock.unlock();
+  try {
+    db.Exec("PRAGMA wal_checkpoint(TRUNCATE)");  // leave a small WAL behind at shutdown
+  } catch (const std::exception&) {
   }
 }
 

@@ -34,14 +34,16 @@ class SqliteStore final : public Store {
   };
   void WriterLoop();
   void ReaderLoop();
+  void CheckpointLoop();
 
   std::string path_;
   std::mutex mu_;
-  std::condition_variable write_cv_, read_cv_;
+  std::condition_variable write_cv_, read_cv_, checkpoint_cv_;
   std::deque<Write> writes_;
   std::deque<Read> reads_;
   bool closing_ = false;
   std::thread writer_;
+  std::thread checkpointer_;
   std::vector<std::thread> readers_;
 };
 
