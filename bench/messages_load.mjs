@@ -56,6 +56,7 @@ console.log(`POST /api/messages at ${rate}/s target while ${streaming} runs stre
   `${(lat.length / elapsed).toFixed(0)} acks/s, p50 ${percentile(lat, 50).toFixed(2)} ms, ` +
   `p99 ${percentile(lat, 99).toFixed(2)} ms, max ${Math.max(...lat).toFixed(2)} ms, errors ${errors}`);
 server.proc.kill('SIGTERM');
+await new Promise((r) => server.proc.on('exit', r));  // keep the next part on a quiet machine
 
 // Token-to-store delay: a tiny provider in this process streams 50 tokens 100 ms apart, each
 // carrying the time it was sent; polling the message every 5 ms gives, per token, the delay

@@ -1,5 +1,8 @@
 #include "agent/agent.h"
 
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json.hpp>
 #include <map>
@@ -47,6 +50,7 @@ class RunExecution {
   awaitable<bool> Begin();
   awaitable<bool> Fenced(Mutation fn);
   awaitable<void> Flush(bool force);
+  awaitable<void> FlushTicker();
   awaitable<RunOutcome> ExecutePendingCalls();
   awaitable<RunOutcome> Finish(RunOutcome outcome, std::optional<std::string> error);
   RunOutcome Interrupted() const;
@@ -147,6 +151,22 @@ awaitable<void> RunExecution::Flush(bool force) {
   };
   const bool written = co_await Fenced(std::move(write));
   if (written) flushed_ = std::move(content);
+}
+
+// Runs beside a model step: writes text the throttle held back once its window has passed,
+// so the stored content is never more than one flush interval behind the stream, even when
+// the next token is slow to come. Cancelled (at its next wait) when the step ends.
+awaitable<void> RunExecution::FlushTicker() {
+  auto ex = co_await boost::asio::this_coro::executor;
+  boost::asio::steady_timer timer(ex);
+  while (true) {
+    // Wake when the current throttle window closes; Flush(false) then writes what is pending.
+    auto due = last_flush_ + deps_.config.flush_interval;
+    if (due <= Clock::now()) due = Clock::now() + deps_.config.flush_interval;
+    timer.expires_at(due);
+    co_await timer.async_wait(boost::asio::use_awaitable);
+    co_await Flush(false);
+  }
 }
 
 bool RunExecution::RepeatsTooOften(const providers::AccumulatedToolCall& call) const {
@@ -255,7 +275,13 @@ awaitable<RunOutcome> RunExecution::Execute() {
       step_text_.clear();  // a retry on the next provider replaces this step's text
       co_await Flush(true);
     };
-    providers::ChainResult res = co_await deps_.chain.Step(req, on_text, on_reset, &cancel_);
+    // The step and the flush ticker run side by side; `||` cancels the ticker (and waits
+    // for it) as soon as the step is done.
+    using boost::asio::experimental::awaitable_operators::operator||;
+    auto step = deps_.chain.Step(req, on_text, on_reset, &cancel_);
+    auto ticker = FlushTicker();
+    auto first = co_await (std::move(step) || std::move(ticker));
+    providers::ChainResult res = std::get<0>(std::move(first));
     if (cancel_.cancelled() || res.failure == providers::Failure::kCancelled)
       co_return Interrupted();
     if (!res.ok()) co_return co_await Finish(RunOutcome::kFailed, res.error);
