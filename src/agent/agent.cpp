@@ -54,6 +54,12 @@ class RunExecution {
   awaitable<RunOutcome> ExecutePendingCalls();
   awaitable<RunOutcome> Finish(RunOutcome outcome, std::optional<std::string> error);
   RunOutcome Interrupted() const;
+  // The message is no longer ours (cancelled, deleted, or taken over by another attempt):
+  // stop at once, provider connection included.
+  void FenceOut() {
+    fenced_out_ = true;
+    cancel_.Cancel(CancelReason::kSuperseded);
+  }
   bool RepeatsTooOften(const providers::AccumulatedToolCall& call) const;
   json::array StepMessages() const;
 
@@ -63,6 +69,7 @@ class RunExecution {
   int attempt_ = 0;
   std::string project_id_;
   std::string message_id_;
+  std::string conversation_id_;
   json::array base_messages_;  // system prompt + history
   Checkpoint cp_;
   std::string step_text_;
@@ -109,6 +116,7 @@ awaitable<bool> RunExecution::Begin() {
     attempt_ = run->attempt;
     project_id_ = run->project_id;
     message_id_ = msg->id;
+    conversation_id_ = msg->conversation_id;
     history = repo.ListMessages(run->conversation_id);
     summary = ProjectSummary(repo, run->project_id);
     ok = true;
@@ -134,7 +142,7 @@ awaitable<bool> RunExecution::Fenced(Mutation fn) {
     applied = true;
     return true;
   });
-  if (!applied) fenced_out_ = true;
+  if (!applied) FenceOut();
   co_return applied;
 }
 
@@ -143,14 +151,20 @@ awaitable<void> RunExecution::Flush(bool force) {
   if (content == flushed_) co_return;
   if (!force && Clock::now() - last_flush_ < deps_.config.flush_interval) co_return;
   last_flush_ = Clock::now();
-  // Named, not a temporary inside the if-condition: g++ 12 mishandles temporaries that live
-  // across a co_await in a condition.
-  Mutation write = [&](Repo& repo, Run&, Message& m) {
-    repo.UpdateMessageContent(m.id, content);
-    repo.TouchConversation(m.conversation_id, NowMillis());
-  };
-  const bool written = co_await Fenced(std::move(write));
-  if (written) flushed_ = std::move(content);
+  // The hot path (every 100 ms per streaming run): one fenced UPDATE instead of loading the
+  // run and the message like Fenced() does.
+  if (fenced_out_ || cancel_.cancelled()) co_return;
+  bool written = false;
+  co_await deps_.db.Write([&](Repo& repo) {
+    written = repo.UpdateContentIfCurrent(message_id_, run_id_, attempt_, content);
+    if (written) repo.TouchConversation(conversation_id_, NowMillis());
+    return written;
+  });
+  if (!written) {
+    FenceOut();
+    co_return;
+  }
+  flushed_ = std::move(content);
 }
 
 // Runs beside a model step: writes text the throttle held back once its window has passed,

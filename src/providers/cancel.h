@@ -9,7 +9,7 @@
 
 namespace polaris {
 
-enum class CancelReason { kNone, kUser, kShutdown, kDeadline };
+enum class CancelReason { kNone, kUser, kShutdown, kDeadline, kSuperseded };
 
 class CancelState {
  public:

@@ -37,6 +37,10 @@ class Repo {
   virtual void UpdateMessage(const Message& m) = 0;
   // Streaming progress: only the content changes (tool calls untouched).
   virtual void UpdateMessageContent(const std::string& id, const std::string& content) = 0;
+  // The fenced streaming write in one statement: sets the content only while the message is
+  // processing and run_id is executing with this attempt. Returns whether it applied.
+  virtual bool UpdateContentIfCurrent(const std::string& message_id, const std::string& run_id,
+                                      int attempt, const std::string& content) = 0;
   // Every message still "processing", across all projects (start-up recovery).
   virtual std::vector<std::string> ListProcessingMessages() = 0;
   // The id of a message with status "processing" in the project, if any.

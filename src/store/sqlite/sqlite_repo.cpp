@@ -54,6 +54,9 @@ constexpr const char* kListToolCalls =  // primary key
     "ORDER BY position";
 
 constexpr const char* kUpdateMessageContent = "UPDATE messages SET content=? WHERE id=?";
+constexpr const char* kUpdateContentIfCurrent =  // primary keys of messages and runs
+    "UPDATE messages SET content=?1 WHERE id=?2 AND status='processing' AND EXISTS "
+    "(SELECT 1 FROM runs WHERE id=?3 AND status='executing' AND attempt=?4)";
 constexpr const char* kListProcessing =  // partial index messages_processing
     "SELECT id FROM messages WHERE status='processing'";
 
@@ -313,6 +316,17 @@ std::vector<ToolCall> SqliteRepo::ReadToolCalls(const std::string& message_id) {
 void SqliteRepo::UpdateMessageContent(const std::string& id, const std::string& content) {
   db_.Prepare(kUpdateMessageContent).Bind(1, content).Bind(2, id).Run();
 }
+bool SqliteRepo::UpdateContentIfCurrent(const std::string& message_id, const std::string& run_id,
+                                        int attempt, const std::string& content) {
+  db_.Prepare(kUpdateContentIfCurrent)
+      .Bind(1, content)
+      .Bind(2, message_id)
+      .Bind(3, run_id)
+      .Bind(4, std::int64_t{attempt})
+      .Run();
+  return sqlite3_changes(db_.handle()) == 1;
+}
+
 std::vector<std::string> SqliteRepo::ListProcessingMessages() {
   auto s = db_.Prepare(kListProcessing);
   std::vector<std::string> out;

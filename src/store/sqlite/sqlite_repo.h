@@ -28,6 +28,8 @@ class SqliteRepo final : public Repo {
   std::vector<Message> ListMessages(const std::string& conversation_id) override;
   void UpdateMessage(const Message& m) override;
   void UpdateMessageContent(const std::string& id, const std::string& content) override;
+  bool UpdateContentIfCurrent(const std::string& message_id, const std::string& run_id, int attempt,
+                              const std::string& content) override;
   std::vector<std::string> ListProcessingMessages() override;
 
   void InsertRun(const Run& r) override;
