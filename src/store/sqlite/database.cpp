@@ -63,6 +63,8 @@ Database::Database(const std::string& path, bool read_only) {
   // FULL: an acknowledged commit survives power loss, not just a process crash.
   Exec("PRAGMA synchronous=FULL");
   if (!read_only) Exec("PRAGMA journal_mode=WAL");
+  // A larger page cache per connection (32 MiB) keeps hot pages out of pread/pwrite calls.
+  Exec("PRAGMA cache_size=-32768");
 }
 
 Database::~Database() {
