@@ -5,7 +5,7 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json.hpp>
-#include <map>
+#include <set>
 
 #include "agent/checkpoint.h"
 #include "agent/prompts.h"
@@ -104,10 +104,10 @@ awaitable<bool> RunExecution::Begin() {
     // Drop what an interrupted attempt left beyond its checkpoint: partial text, and calls
     // that were announced but never got a result (their tool did not run: results commit
     // atomically with the tool's changes).
-    std::map<std::string, bool> kept;
+    std::set<std::string> kept;
     for (const auto& m : cp_.transcript) {
       if (const auto* calls = m.as_object().if_contains("tool_calls")) {
-        for (const auto& c : calls->as_array()) kept[std::string(c.at("id").as_string())] = true;
+        for (const auto& c : calls->as_array()) kept.insert(std::string(c.at("id").as_string()));
       }
     }
     std::erase_if(msg->tool_calls, [&](const ToolCall& tc) { return !kept.count(tc.id); });
@@ -319,17 +319,17 @@ awaitable<RunOutcome> RunExecution::Execute() {
     const bool looping = calls.size() < res.tool_calls.size();
     json::array wire_calls;
     std::vector<ToolCall> records;
-    std::map<std::string, bool> used;  // ids must be unique on the message
+    std::set<std::string> used;  // ids must be unique on the message
     for (const auto& m : cp_.transcript) {
       if (const auto* tc = m.as_object().if_contains("tool_calls")) {
-        for (const auto& c : tc->as_array()) used[std::string(c.at("id").as_string())] = true;
+        for (const auto& c : tc->as_array()) used.insert(std::string(c.at("id").as_string()));
       }
     }
     for (auto& call : calls) {
       if (call.id.empty() || call.id.size() > 100 || used.count(call.id)) {
         call.id = "call_" + NewId(Table::kRun).substr(4);
       }
-      used[call.id] = true;
+      used.insert(call.id);
       wire_calls.push_back({{"id", call.id},
                             {"type", "function"},
                             {"function", {{"name", call.name}, {"arguments", call.arguments}}}});

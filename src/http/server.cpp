@@ -297,8 +297,4 @@ asio::io_context& Server::context() {
   return impl_->ioc;
 }
 
-void Server::Stop() {
-  asio::post(impl_->ioc, [this] { impl_->BeginShutdown(); });
-}
-
 }  // namespace polaris::http

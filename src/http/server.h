@@ -25,10 +25,9 @@ class Server {
   ~Server();
   // Binds and listens; returns the bound port (useful with port 0). Throws on failure.
   unsigned short Listen();
-  // Serves until SIGINT/SIGTERM (or Stop()), then stops accepting, runs on_stop once, and
+  // Serves until SIGINT/SIGTERM, then stops accepting, runs on_stop once, and
   // keeps the loop going until in-flight requests are done and idle() holds (at most ~8 s).
   void Run(std::function<void()> on_stop = {}, std::function<bool()> idle = {});
-  void Stop();
   // The event loop, for the other components that run coroutines on it (runs, titles).
   boost::asio::io_context& context();
 

@@ -9,7 +9,7 @@
 
 namespace polaris {
 
-enum class CancelReason { kNone, kUser, kShutdown, kDeadline, kSuperseded };
+enum class CancelReason { kNone, kUser, kShutdown, kSuperseded };
 
 class CancelState {
  public:

@@ -6,6 +6,7 @@
 #include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <iostream>
+#include <set>
 
 #include "domain/clock.h"
 #include "metrics/metrics.h"
@@ -70,7 +71,7 @@ void RunManager::Cancel(const std::string& run_id) {
   {
     std::lock_guard lock(mu_);
     std::erase(queue_, run_id);
-    if (auto it = executing_.find(run_id); it != executing_.end()) cancel = it->second.cancel;
+    if (auto it = executing_.find(run_id); it != executing_.end()) cancel = it->second;
   }
   if (cancel) cancel->Cancel(CancelReason::kUser);
   PublishGauges();
@@ -89,7 +90,7 @@ void RunManager::StartMore() {
       run_id = queue_.front();
       queue_.pop_front();
       if (executing_.count(run_id)) continue;  // already running (a duplicate enqueue)
-      executing_[run_id] = Active{cancel};
+      executing_[run_id] = cancel;
     }
     Launch(run_id, cancel);
   }
@@ -163,7 +164,7 @@ void RunManager::Shutdown() {
     std::lock_guard lock(mu_);
     shutting_down_ = true;
     queue_.clear();
-    for (auto& [id, a] : executing_) cancels.push_back(a.cancel);
+    for (auto& [id, c] : executing_) cancels.push_back(c);
   }
   for (auto& c : cancels) c->Cancel(CancelReason::kShutdown);
 }
@@ -179,13 +180,13 @@ void RunManager::Recover() {
       [this]() -> asio::awaitable<void> {
         std::vector<std::pair<std::string, int>> resume;  // run id, attempts already made
         co_await deps_.db.Write([&](Repo& repo) {
-          std::map<std::string, bool> owned;  // messages an unfinished run will answer
+          std::set<std::string> owned;  // messages an unfinished run will answer
           for (auto& run : repo.ListUnfinishedRuns()) {
             if (run.status == RunStatus::kExecuting && run.attempt >= config_.max_attempts) {
               FailInterrupted(repo, &run, run.message_id);
               continue;
             }
-            owned[run.message_id] = true;
+            owned.insert(run.message_id);
             resume.emplace_back(run.id, run.status == RunStatus::kExecuting ? run.attempt : 0);
           }
           for (const auto& id : repo.ListProcessingMessages()) {

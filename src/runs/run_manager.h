@@ -38,9 +38,6 @@ class RunManager {
   bool Idle() const;
 
  private:
-  struct Active {
-    std::shared_ptr<CancelState> cancel;
-  };
   void StartMore();
   void Launch(const std::string& run_id, std::shared_ptr<CancelState> cancel);
   void Finished(const std::string& run_id, agent::RunOutcome outcome, double seconds);
@@ -51,7 +48,7 @@ class RunManager {
   RunManagerConfig config_;
   mutable std::mutex mu_;
   std::deque<std::string> queue_;
-  std::map<std::string, Active> executing_;
+  std::map<std::string, std::shared_ptr<CancelState>> executing_;  // run id -> its cancel
   bool shutting_down_ = false;
 };
 

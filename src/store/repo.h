@@ -35,8 +35,6 @@ class Repo {
   // Oldest first.
   virtual std::vector<Message> ListMessages(const std::string& conversation_id) = 0;
   virtual void UpdateMessage(const Message& m) = 0;
-  // Streaming progress: only the content changes (tool calls untouched).
-  virtual void UpdateMessageContent(const std::string& id, const std::string& content) = 0;
   // The fenced streaming write in one statement: sets the content only while the message is
   // processing and run_id is executing with this attempt. Returns whether it applied.
   virtual bool UpdateContentIfCurrent(const std::string& message_id, const std::string& run_id,

@@ -53,7 +53,6 @@ constexpr const char* kListToolCalls =  // primary key
     "SELECT call_id, name, args_json, result_json FROM tool_calls WHERE message_id=? "
     "ORDER BY position";
 
-constexpr const char* kUpdateMessageContent = "UPDATE messages SET content=? WHERE id=?";
 constexpr const char* kUpdateContentIfCurrent =  // primary keys of messages and runs
     "UPDATE messages SET content=?1 WHERE id=?2 AND status='processing' AND EXISTS "
     "(SELECT 1 FROM runs WHERE id=?3 AND status='executing' AND attempt=?4)";
@@ -313,9 +312,6 @@ std::vector<ToolCall> SqliteRepo::ReadToolCalls(const std::string& message_id) {
   return out;
 }
 
-void SqliteRepo::UpdateMessageContent(const std::string& id, const std::string& content) {
-  db_.Prepare(kUpdateMessageContent).Bind(1, content).Bind(2, id).Run();
-}
 bool SqliteRepo::UpdateContentIfCurrent(const std::string& message_id, const std::string& run_id,
                                         int attempt, const std::string& content) {
   db_.Prepare(kUpdateContentIfCurrent)

@@ -27,7 +27,6 @@ class SqliteRepo final : public Repo {
   std::optional<Message> GetMessage(const std::string& id) override;
   std::vector<Message> ListMessages(const std::string& conversation_id) override;
   void UpdateMessage(const Message& m) override;
-  void UpdateMessageContent(const std::string& id, const std::string& content) override;
   bool UpdateContentIfCurrent(const std::string& message_id, const std::string& run_id, int attempt,
                               const std::string& content) override;
   std::vector<std::string> ListProcessingMessages() override;
