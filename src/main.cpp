@@ -16,6 +16,11 @@
 #include "metrics/metrics.h"
 #include "mockllm/mock_llm.h"
 #include "providers/chain.h"
+#include "realtime/commit_clock.h"
+#include "realtime/conversation_events.h"
+#include "realtime/mutation_log.h"
+#include "realtime/query_hub.h"
+#include "realtime/sync_session.h"
 #include "runs/run_manager.h"
 #include "store/sqlite/sqlite_store.h"
 #include "store/store_client.h"
@@ -73,6 +78,18 @@ int Serve(const cli::ServeOptions& o) {
 
   {
     http::Server server({o.host, o.port, threads}, router);
+    // Live updates: every commit advances the protocol clock and re-runs the live queries
+    // that read what it changed.
+    realtime::CommitClock clock;
+    realtime::QueryHub hub(server.context().get_executor(), *store);
+    store->SetCommitListener([&clock, &hub](std::vector<std::string> topics) {
+      clock.Advance();
+      hub.OnCommit(std::move(topics));
+    });
+    realtime::MutationLog mutations;
+    realtime::SyncDeps sync{hub, db, clock, mutations, **verifier};
+    server.EnableSync(sync);
+    realtime::ConversationEvents events(server.context().get_executor(), hub);
     agent::AgentConfig agent_config;
     if (auto steps = EnvOpt("POLARIS_MAX_STEPS"))
       agent_config.max_steps = std::max(1, std::atoi(steps->c_str()));
@@ -87,6 +104,8 @@ int Serve(const cli::ServeOptions& o) {
     http::RegisterConversationRoutes(router, db);
     http::RegisterMessageRoutes(router, app);
     http::RegisterAiRoutes(router, app);
+    http::RegisterConvexRoutes(router, db, clock);
+    http::RegisterEventRoutes(router, db, events);
     runs.Recover();
     unsigned short port = 0;
     try {

@@ -9,6 +9,10 @@ class RunManager;
 namespace providers {
 class ProviderChain;
 }
+namespace realtime {
+class CommitClock;
+class ConversationEvents;
+}
 }  // namespace polaris
 
 namespace polaris::http {
@@ -29,5 +33,7 @@ void RegisterConversationRoutes(Router& router, StoreClient& db);
 void RegisterMessageRoutes(Router& router, AppContext& app);
 void RegisterAiRoutes(Router& router, AppContext& app);
 void RegisterMetricsRoutes(Router& router, Metrics& metrics);
+void RegisterConvexRoutes(Router& router, StoreClient& db, realtime::CommitClock& clock);
+void RegisterEventRoutes(Router& router, StoreClient& db, realtime::ConversationEvents& events);
 
 }  // namespace polaris::http

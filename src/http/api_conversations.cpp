@@ -3,7 +3,7 @@
 
 #include "domain/clock.h"
 #include "http/api.h"
-#include "http/documents.h"
+#include "views/documents.h"
 #include "http/json_util.h"
 #include "http/router.h"
 #include "services/access.h"
@@ -35,7 +35,7 @@ awaitable<Response> ListForProject(StoreClient& db, Request& req) {
   co_await db.Read(
       [&](Repo& repo) { list = services::ListConversations(repo, req.user, req.params["id"]); });
   if (!list) co_return ErrorResponse(list.error());
-  co_return Json(200, ToJsonArray(*list));
+  co_return Json(200, views::ToJsonArray(*list));
 }
 
 awaitable<Response> Get(StoreClient& db, Request& req) {
@@ -43,7 +43,7 @@ awaitable<Response> Get(StoreClient& db, Request& req) {
   co_await db.Read(
       [&](Repo& repo) { conv = services::OwnedConversation(repo, req.user, req.params["id"]); });
   if (!conv) co_return ErrorResponse(conv.error());
-  co_return Json(200, ToJson(*conv));
+  co_return Json(200, views::ToJson(*conv));
 }
 
 awaitable<Response> Messages(StoreClient& db, Request& req) {
@@ -51,7 +51,7 @@ awaitable<Response> Messages(StoreClient& db, Request& req) {
   co_await db.Read(
       [&](Repo& repo) { list = services::ListMessages(repo, req.user, req.params["id"]); });
   if (!list) co_return ErrorResponse(list.error());
-  co_return Json(200, ToJsonArray(*list));
+  co_return Json(200, views::ToJsonArray(*list));
 }
 
 }  // namespace

@@ -3,7 +3,7 @@
 
 #include "domain/clock.h"
 #include "http/api.h"
-#include "http/documents.h"
+#include "views/documents.h"
 #include "http/json_util.h"
 #include "http/router.h"
 #include "services/files.h"
@@ -18,7 +18,7 @@ awaitable<Response> List(StoreClient& db, Request& req) {
   co_await db.Read(
       [&](Repo& repo) { files = services::ListFilesForUser(repo, req.user, req.params["id"]); });
   if (!files) co_return ErrorResponse(files.error());
-  co_return Json(200, ToJsonArray(*files));
+  co_return Json(200, views::ToJsonArray(*files));
 }
 
 awaitable<Response> ReadContent(StoreClient& db, Request& req) {

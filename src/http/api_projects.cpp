@@ -3,7 +3,7 @@
 
 #include "domain/clock.h"
 #include "http/api.h"
-#include "http/documents.h"
+#include "views/documents.h"
 #include "http/json_util.h"
 #include "http/router.h"
 #include "services/access.h"
@@ -31,7 +31,7 @@ awaitable<Response> Create(StoreClient& db, Request& req) {
 awaitable<Response> List(StoreClient& db, Request& req) {
   std::vector<Project> projects;
   co_await db.Read([&](Repo& repo) { projects = services::ListProjects(repo, req.user); });
-  co_return Json(200, ToJsonArray(projects));
+  co_return Json(200, views::ToJsonArray(projects));
 }
 
 awaitable<Response> Get(StoreClient& db, Request& req) {
@@ -39,7 +39,7 @@ awaitable<Response> Get(StoreClient& db, Request& req) {
   co_await db.Read(
       [&](Repo& repo) { project = services::OwnedProject(repo, req.user, req.params["id"]); });
   if (!project) co_return ErrorResponse(project.error());
-  co_return Json(200, ToJson(*project));
+  co_return Json(200, views::ToJson(*project));
 }
 
 awaitable<Response> Rename(StoreClient& db, Request& req) {

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "http/router.h"
+#include "http/websocket.h"
 
 namespace polaris::http {
 namespace asio = boost::asio;
@@ -103,6 +104,7 @@ struct Server::Impl {
   std::atomic<int> in_flight{0};
   std::function<void()> on_stop;
   std::function<bool()> idle;
+  const realtime::SyncDeps* sync = nullptr;
 };
 
 asio::awaitable<void> Server::Impl::Accept() {
@@ -193,6 +195,10 @@ asio::awaitable<void> Server::Impl::Session(tcp::socket socket) {
     }
 
     auto raw = parser.release();
+    if (sync && IsSyncUpgrade(raw)) {
+      co_await ServeSyncSocket(std::move(stream), std::move(raw), *sync);
+      co_return;
+    }
     const bool keep_alive = raw.keep_alive();
     const unsigned version = raw.version();
     Request req = ToRequest(std::move(raw));
@@ -291,6 +297,10 @@ void Server::Run(std::function<void()> on_stop, std::function<bool()> idle) {
   for (int i = 1; i < im.options.threads; ++i) threads.emplace_back([&im] { im.ioc.run(); });
   im.ioc.run();
   for (auto& t : threads) t.join();
+}
+
+void Server::EnableSync(const realtime::SyncDeps& deps) {
+  impl_->sync = &deps;
 }
 
 asio::io_context& Server::context() {

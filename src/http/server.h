@@ -9,6 +9,10 @@ namespace boost::asio {
 class io_context;
 }
 
+namespace polaris::realtime {
+struct SyncDeps;
+}
+
 namespace polaris::http {
 
 class Router;
@@ -28,6 +32,8 @@ class Server {
   // Serves until SIGINT/SIGTERM, then stops accepting, runs on_stop once, and
   // keeps the loop going until in-flight requests are done and idle() holds (at most ~8 s).
   void Run(std::function<void()> on_stop = {}, std::function<bool()> idle = {});
+  // Serves the Convex sync WebSocket (/api/<version>/sync) with these dependencies.
+  void EnableSync(const realtime::SyncDeps& deps);
   // The event loop, for the other components that run coroutines on it (runs, titles).
   boost::asio::io_context& context();
 

@@ -71,6 +71,44 @@ Result<FileNode> ExistingNode(Repo& repo, const std::string& project_id, const s
   return *node;
 }
 
+// The nodes from the root folder down to node. The walk is bounded: a chain longer than a
+// path may be (or a broken one) can only come from a corrupt tree.
+Result<std::vector<FileNode>> Lineage(Repo& repo, FileNode node) {
+  std::vector<FileNode> chain{std::move(node)};
+  while (chain.back().parent_id) {
+    auto parent =
+        chain.size() < kMaxPathDepth ? repo.GetFile(*chain.back().parent_id) : std::nullopt;
+    if (!parent || parent->type != FileType::kFolder ||
+        parent->project_id != chain.back().project_id) {
+      return Error::Internal("The project's file tree is corrupt");
+    }
+    chain.push_back(std::move(*parent));
+  }
+  std::reverse(chain.begin(), chain.end());
+  return chain;
+}
+
+char FoldAscii(char c) {
+  return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+}
+
+// ASCII letters case-insensitively, then (for names equal but for case) lowercase first, as
+// localeCompare orders them; other bytes by value.
+bool NameLess(const std::string& a, const std::string& b) {
+  std::size_t n = std::min(a.size(), b.size());
+  for (std::size_t i = 0; i < n; ++i) {
+    auto ca = static_cast<unsigned char>(FoldAscii(a[i]));
+    auto cb = static_cast<unsigned char>(FoldAscii(b[i]));
+    if (ca != cb) return ca < cb;
+  }
+  if (a.size() != b.size()) return a.size() < b.size();
+  return b < a;  // same letters: 'a' (0x61) sorts before 'A' (0x41)
+}
+
+std::string AlreadyExistsHere(FileType type) {
+  return std::string("A ") + ToString(type) + " with this name already exists in this location";
+}
+
 }  // namespace
 
 std::optional<FileNode> ResolvePath(Repo& repo, const std::string& project_id,
@@ -262,6 +300,79 @@ Status DeleteFileForUser(Repo& repo, const std::string& user, const std::string&
   repo.DeleteFile(file_id);
   repo.TouchProject(file->project_id, now);
   return Ok();
+}
+
+Result<FileNode> CreateNodeForUser(Repo& repo, const std::string& user,
+                                   const std::string& project_id,
+                                   const std::optional<std::string>& parent_id,
+                                   const std::string& name,
+                                   const std::optional<std::string>& content, Millis now) {
+  if (auto p = OwnedProject(repo, user, project_id); !p) return p.error();
+  if (auto st = ValidateName(name); !st) return st.error();
+  const FileType type = content ? FileType::kFile : FileType::kFolder;
+  std::size_t depth = 1, bytes = name.size();
+  if (parent_id) {
+    if (auto st = CheckId(*parent_id, Table::kFile, "parentId"); !st) return st.error();
+    auto parent = repo.GetFile(*parent_id);
+    if (!parent || parent->project_id != project_id) {
+      return Error::NotFound("Parent folder not found");
+    }
+    if (parent->type != FileType::kFolder) return Error::BadRequest("Parent is not a folder");
+    auto chain = Lineage(repo, std::move(*parent));
+    if (!chain) return chain.error();
+    depth += chain->size();
+    for (const auto& folder : *chain) bytes += folder.name.size() + 1;
+  }
+  // The same limits as a path, so every node stays addressable by the path operations.
+  if (depth > kMaxPathDepth) return Error::BadRequest("Invalid path: too deep");
+  if (bytes > kMaxPathBytes) return Error::BadRequest("Invalid path: too long");
+  if (auto existing = repo.FindChild(project_id, parent_id, name)) {
+    if (existing->type != type) return Error::Conflict(AlreadyExistsHere(existing->type));
+    return Error::Conflict(type == FileType::kFile ? "File already exists"
+                                                   : "Folder already exists");
+  }
+  FileNode node{NewId(Table::kFile), now, project_id, parent_id, name, type, content, now};
+  repo.InsertFile(node);
+  repo.TouchProject(project_id, now);
+  return node;
+}
+
+Status RenameFileForUser(Repo& repo, const std::string& user, const std::string& file_id,
+                         const std::string& new_name, Millis now) {
+  auto file = OwnedFile(repo, user, file_id);
+  if (!file) return file.error();
+  if (auto st = ValidateName(new_name); !st) return st;
+  if (new_name == file->name) return Ok();
+  if (auto sibling = repo.FindChild(file->project_id, file->parent_id, new_name)) {
+    return Error::Conflict(AlreadyExistsHere(sibling->type));
+  }
+  file->name = new_name;
+  file->updated_at = std::max(now, file->updated_at);
+  repo.UpdateFile(*file);
+  repo.TouchProject(file->project_id, now);
+  return Ok();
+}
+
+Result<std::vector<FileNode>> FilePathForUser(Repo& repo, const std::string& user,
+                                              const std::string& file_id) {
+  auto file = OwnedFile(repo, user, file_id);
+  if (!file) return file.error();
+  return Lineage(repo, std::move(*file));
+}
+
+Result<std::vector<FileNode>> ListFolderForUser(Repo& repo, const std::string& user,
+                                                const std::string& project_id,
+                                                const std::optional<std::string>& parent_id) {
+  if (auto p = OwnedProject(repo, user, project_id); !p) return p.error();
+  if (parent_id) {
+    if (auto st = CheckId(*parent_id, Table::kFile, "parentId"); !st) return st.error();
+  }
+  auto children = repo.ListChildren(project_id, parent_id);
+  std::sort(children.begin(), children.end(), [](const FileNode& a, const FileNode& b) {
+    bool a_folder = a.type == FileType::kFolder, b_folder = b.type == FileType::kFolder;
+    return a_folder != b_folder ? a_folder : NameLess(a.name, b.name);
+  });
+  return children;
 }
 
 }  // namespace polaris::services

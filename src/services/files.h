@@ -66,4 +66,32 @@ Status UpdateFileForUser(Repo& repo, const std::string& user, const std::string&
 Status DeleteFileForUser(Repo& repo, const std::string& user, const std::string& file_id,
                          Millis now);
 
+// Id-addressed operations of the Convex file functions (owner-checked; a parent is given by
+// id, nullopt meaning the project root).
+
+// Creates a file (content set) or a folder (content nullopt) named name under parent_id.
+// 400 for an invalid name or a tree deeper or longer than a path may be; 404 "Parent folder
+// not found" when parent_id is not a folder of the project; 409 when a sibling has the name:
+// "File already exists" / "Folder already exists" for one of the same type, "A <type> with
+// this name already exists in this location" for one of the other type.
+Result<FileNode> CreateNodeForUser(Repo& repo, const std::string& user,
+                                   const std::string& project_id,
+                                   const std::optional<std::string>& parent_id,
+                                   const std::string& name,
+                                   const std::optional<std::string>& content, Millis now);
+// Renames in place; 409 "A <type> with this name already exists in this location" (the
+// sibling's type) when a sibling has the name. Renaming to the current name changes nothing.
+Status RenameFileForUser(Repo& repo, const std::string& user, const std::string& file_id,
+                         const std::string& new_name, Millis now);
+// The nodes from the root folder down to the file itself.
+Result<std::vector<FileNode>> FilePathForUser(Repo& repo, const std::string& user,
+                                              const std::string& file_id);
+// The children of parent_id in the project: folders first, then by name, comparing ASCII
+// letters case-insensitively, ties with lowercase first (as localeCompare does), other bytes
+// by value. A parent_id that is not a folder of the project has no children (as the
+// original's index query).
+Result<std::vector<FileNode>> ListFolderForUser(Repo& repo, const std::string& user,
+                                                const std::string& project_id,
+                                                const std::optional<std::string>& parent_id);
+
 }  // namespace polaris::services

@@ -3,6 +3,7 @@
 // thread. Implemented by SQLite (store/sqlite) and later PostgreSQL; services never see SQL.
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "domain/types.h"
@@ -68,6 +69,16 @@ class Repo {
   virtual void UpdateFile(const FileNode& f) = 0;
   // Recursive: children go with their parent.
   virtual void DeleteFile(const std::string& id) = 0;
+
+  // The change topics (domain/topics.h) written since the last call: the store publishes
+  // them once the transaction commits, so live queries never miss a write.
+  std::vector<std::string> TakeChangedTopics() { return std::exchange(changed_, {}); }
+
+ protected:
+  void NoteChange(std::string topic) { changed_.push_back(std::move(topic)); }
+
+ private:
+  std::vector<std::string> changed_;
 };
 
 }  // namespace polaris

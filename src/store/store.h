@@ -3,6 +3,8 @@
 // writer that commits every pending write in a single fsynced transaction (group commit).
 #include <exception>
 #include <functional>
+#include <string>
+#include <vector>
 
 #include "store/repo.h"
 
@@ -18,6 +20,11 @@ class Store {
   using Done = std::function<void(std::exception_ptr)>;
 
   virtual ~Store() = default;
+  // Told, on the writer thread, the topics each committed batch changed (deduplicated),
+  // after the commit and before any of its jobs completes. Set once, before the first write.
+  using CommitListener = std::function<void(std::vector<std::string> topics)>;
+  virtual void SetCommitListener(CommitListener listener) = 0;
+
   virtual void SubmitRead(ReadJob job, Done done) = 0;
   virtual void SubmitWrite(WriteJob job, Done done) = 0;
   // Finishes every queued job, then stops the threads. Idempotent.

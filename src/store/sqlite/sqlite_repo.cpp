@@ -1,5 +1,7 @@
 #include "store/sqlite/sqlite_repo.h"
 
+#include "domain/topics.h"
+
 namespace polaris::sqlite {
 namespace {
 
@@ -11,9 +13,9 @@ constexpr const char* kGetProject =
 constexpr const char* kListProjects =  // index projects_by_owner
     "SELECT id, owner_id, name, creation_time, updated_at FROM projects WHERE owner_id=? "
     "ORDER BY creation_time DESC, rowid DESC LIMIT ?";
-constexpr const char* kUpdateProject = "UPDATE projects SET name=?, updated_at=? WHERE id=?";
+constexpr const char* kUpdateProject = "UPDATE projects SET name=?, updated_at=? WHERE id=? RETURNING owner_id";
 constexpr const char* kTouchProject =
-    "UPDATE projects SET updated_at=max(updated_at, ?) WHERE id=?";
+    "UPDATE projects SET updated_at=max(updated_at, ?) WHERE id=? RETURNING owner_id";
 constexpr const char* kDeleteProject = "DELETE FROM projects WHERE id=?";
 
 constexpr const char* kInsertConversation =
@@ -24,9 +26,10 @@ constexpr const char* kListConversations =  // index conversations_by_project
     "SELECT id, project_id, title, creation_time, updated_at FROM conversations "
     "WHERE project_id=? ORDER BY creation_time DESC, rowid DESC";
 constexpr const char* kUpdateConversationTitle =
-    "UPDATE conversations SET title=?, updated_at=max(updated_at, ?) WHERE id=?";
+    "UPDATE conversations SET title=?, updated_at=max(updated_at, ?) WHERE id=? "
+    "RETURNING project_id";
 constexpr const char* kTouchConversation =
-    "UPDATE conversations SET updated_at=max(updated_at, ?) WHERE id=?";
+    "UPDATE conversations SET updated_at=max(updated_at, ?) WHERE id=? RETURNING project_id";
 
 #define POLARIS_MESSAGE_COLS                                                               \
   "id, conversation_id, project_id, role, content, status, trigger_run_id, error, model, " \
@@ -55,7 +58,7 @@ constexpr const char* kListToolCalls =  // primary key
 
 constexpr const char* kUpdateContentIfCurrent =  // primary keys of messages and runs
     "UPDATE messages SET content=?1 WHERE id=?2 AND status='processing' AND EXISTS "
-    "(SELECT 1 FROM runs WHERE id=?3 AND status='executing' AND attempt=?4)";
+    "(SELECT 1 FROM runs WHERE id=?3 AND status='executing' AND attempt=?4) RETURNING conversation_id";
 constexpr const char* kListProcessing =  // partial index messages_processing
     "SELECT id FROM messages WHERE status='processing'";
 
@@ -91,7 +94,7 @@ constexpr const char* kFindChild =  // index files_by_parent_name
     " FROM files WHERE project_id=? AND ifnull(parent_id, '')=? AND name=?";
 constexpr const char* kUpdateFile =
     "UPDATE files SET parent_id=?, name=?, content=?, updated_at=? WHERE id=?";
-constexpr const char* kDeleteFile = "DELETE FROM files WHERE id=?";
+constexpr const char* kDeleteFile = "DELETE FROM files WHERE id=? RETURNING project_id";
 
 Project ReadProject(const Statement& s) {
   return Project{s.Text(0), s.Int(3), s.Text(2), s.Text(1), s.Int(4)};
@@ -165,6 +168,15 @@ std::string ParentKey(const std::optional<std::string>& parent) {
 
 }  // namespace
 
+bool SqliteRepo::NoteReturned(Statement& s, std::string (*topic)(std::string_view)) {
+  bool any = false;
+  while (s.Step()) {
+    NoteChange(topic(s.Text(0)));
+    any = true;
+  }
+  return any;
+}
+
 void SqliteRepo::InsertProject(const Project& p) {
   db_.Prepare(kInsertProject)
       .Bind(1, p.id)
@@ -173,6 +185,7 @@ void SqliteRepo::InsertProject(const Project& p) {
       .Bind(4, p.creation_time)
       .Bind(5, p.updated_at)
       .Run();
+  NoteChange(topics::Projects(p.owner_id));
 }
 std::optional<Project> SqliteRepo::GetProject(const std::string& id) {
   auto s = db_.Prepare(kGetProject);
@@ -188,12 +201,18 @@ std::vector<Project> SqliteRepo::ListProjects(const std::string& owner_id, int l
   return out;
 }
 void SqliteRepo::UpdateProject(const std::string& id, const std::string& name, Millis updated_at) {
-  db_.Prepare(kUpdateProject).Bind(1, name).Bind(2, updated_at).Bind(3, id).Run();
+  NoteReturned(db_.Prepare(kUpdateProject).Bind(1, name).Bind(2, updated_at).Bind(3, id),
+               topics::Projects);
 }
 void SqliteRepo::TouchProject(const std::string& id, Millis updated_at) {
-  db_.Prepare(kTouchProject).Bind(1, updated_at).Bind(2, id).Run();
+  NoteReturned(db_.Prepare(kTouchProject).Bind(1, updated_at).Bind(2, id), topics::Projects);
 }
 void SqliteRepo::DeleteProject(const std::string& id) {
+  if (auto p = GetProject(id)) {
+    NoteChange(topics::Projects(p->owner_id));
+    NoteChange(topics::Conversations(id));
+    NoteChange(topics::Files(id));
+  }
   db_.Prepare(kDeleteProject).Bind(1, id).Run();
 }
 
@@ -205,6 +224,7 @@ void SqliteRepo::InsertConversation(const Conversation& c) {
       .Bind(4, c.creation_time)
       .Bind(5, c.updated_at)
       .Run();
+  NoteChange(topics::Conversations(c.project_id));
 }
 std::optional<Conversation> SqliteRepo::GetConversation(const std::string& id) {
   auto s = db_.Prepare(kGetConversation);
@@ -221,10 +241,12 @@ std::vector<Conversation> SqliteRepo::ListConversations(const std::string& proje
 }
 void SqliteRepo::UpdateConversationTitle(const std::string& id, const std::string& title,
                                          Millis updated_at) {
-  db_.Prepare(kUpdateConversationTitle).Bind(1, title).Bind(2, updated_at).Bind(3, id).Run();
+  NoteReturned(db_.Prepare(kUpdateConversationTitle).Bind(1, title).Bind(2, updated_at).Bind(3, id),
+               topics::Conversations);
 }
 void SqliteRepo::TouchConversation(const std::string& id, Millis updated_at) {
-  db_.Prepare(kTouchConversation).Bind(1, updated_at).Bind(2, id).Run();
+  NoteReturned(db_.Prepare(kTouchConversation).Bind(1, updated_at).Bind(2, id),
+               topics::Conversations);
 }
 
 void SqliteRepo::InsertMessage(const Message& m) {
@@ -245,6 +267,7 @@ void SqliteRepo::InsertMessage(const Message& m) {
   }
   s.Bind(12, m.creation_time).Run();
   WriteToolCalls(m);
+  NoteChange(topics::Messages(m.conversation_id));
 }
 std::optional<Message> SqliteRepo::GetMessage(const std::string& id) {
   std::optional<Message> m;
@@ -283,6 +306,7 @@ void SqliteRepo::UpdateMessage(const Message& m) {
   }
   s.Bind(8, m.id).Run();
   WriteToolCalls(m);
+  NoteChange(topics::Messages(m.conversation_id));
 }
 std::optional<std::string> SqliteRepo::FindProcessingMessage(const std::string& project_id) {
   auto s = db_.Prepare(kFindProcessing);
@@ -314,13 +338,9 @@ std::vector<ToolCall> SqliteRepo::ReadToolCalls(const std::string& message_id) {
 
 bool SqliteRepo::UpdateContentIfCurrent(const std::string& message_id, const std::string& run_id,
                                         int attempt, const std::string& content) {
-  db_.Prepare(kUpdateContentIfCurrent)
-      .Bind(1, content)
-      .Bind(2, message_id)
-      .Bind(3, run_id)
-      .Bind(4, std::int64_t{attempt})
-      .Run();
-  return sqlite3_changes(db_.handle()) == 1;
+  auto s = db_.Prepare(kUpdateContentIfCurrent);
+  s.Bind(1, content).Bind(2, message_id).Bind(3, run_id).Bind(4, std::int64_t{attempt});
+  return NoteReturned(s, topics::Messages);
 }
 
 std::vector<std::string> SqliteRepo::ListProcessingMessages() {
@@ -386,6 +406,7 @@ void SqliteRepo::InsertFile(const FileNode& f) {
       .Bind(7, f.creation_time)
       .Bind(8, f.updated_at)
       .Run();
+  NoteChange(topics::Files(f.project_id));
 }
 std::optional<FileNode> SqliteRepo::GetFile(const std::string& id) {
   auto s = db_.Prepare(kGetFile);
@@ -424,9 +445,10 @@ void SqliteRepo::UpdateFile(const FileNode& f) {
       .Bind(4, f.updated_at)
       .Bind(5, f.id)
       .Run();
+  NoteChange(topics::Files(f.project_id));
 }
 void SqliteRepo::DeleteFile(const std::string& id) {
-  db_.Prepare(kDeleteFile).Bind(1, id).Run();
+  NoteReturned(db_.Prepare(kDeleteFile).Bind(1, id), topics::Files);
 }
 
 }  // namespace polaris::sqlite

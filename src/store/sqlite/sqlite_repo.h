@@ -53,6 +53,8 @@ class SqliteRepo final : public Repo {
   void DeleteFile(const std::string& id) override;
 
  private:
+  // Steps a write with "RETURNING <id>" and notes topic(id) for each row; true if any row.
+  bool NoteReturned(Statement& s, std::string (*topic)(std::string_view));
   void WriteToolCalls(const Message& m);
   std::vector<ToolCall> ReadToolCalls(const std::string& message_id);
   Database& db_;

@@ -1,5 +1,7 @@
 #include "store/sqlite/sqlite_store.h"
 
+#include <algorithm>
+
 #include "store/sqlite/database.h"
 #include "store/sqlite/migrations.h"
 #include "store/sqlite/sqlite_repo.h"
@@ -65,6 +67,7 @@ void SqliteStore::WriterLoop() {
   SqliteRepo repo(db);
   std::vector<Write> batch;
   std::vector<std::exception_ptr> errors;
+  std::vector<std::string> topics;
   while (true) {
     {
       std::unique_lock lock(mu_);
@@ -88,7 +91,13 @@ void SqliteStore::WriterLoop() {
         } catch (...) {
           errors[i] = std::current_exception();
         }
-        if (!keep) db.Exec("ROLLBACK TO job");
+        auto changed = repo.TakeChangedTopics();
+        if (keep) {
+          topics.insert(topics.end(), std::make_move_iterator(changed.begin()),
+                        std::make_move_iterator(changed.end()));
+        } else {
+          db.Exec("ROLLBACK TO job");
+        }
         db.Exec("RELEASE job");
       }
       db.Exec("COMMIT");
@@ -99,10 +108,16 @@ void SqliteStore::WriterLoop() {
       } catch (...) {
       }
     }
+    if (!commit_error && listener_ && !topics.empty()) {
+      std::sort(topics.begin(), topics.end());
+      topics.erase(std::unique(topics.begin(), topics.end()), topics.end());
+      listener_(std::move(topics));
+    }
     for (std::size_t i = 0; i < batch.size(); ++i) {
       if (batch[i].done) batch[i].done(commit_error ? commit_error : errors[i]);
     }
     batch.clear();
+    topics.clear();
   }
 }
 

@@ -19,6 +19,7 @@ class SqliteStore final : public Store {
   SqliteStore(const std::string& path, int reader_threads);
   ~SqliteStore() override;
 
+  void SetCommitListener(CommitListener listener) override { listener_ = std::move(listener); }
   void SubmitRead(ReadJob job, Done done) override;
   void SubmitWrite(WriteJob job, Done done) override;
   void Close() override;
@@ -37,6 +38,7 @@ class SqliteStore final : public Store {
   void CheckpointLoop();
 
   std::string path_;
+  CommitListener listener_;
   std::mutex mu_;
   std::condition_variable write_cv_, read_cv_, checkpoint_cv_;
   std::deque<Write> writes_;

@@ -5,7 +5,7 @@
 
 #include "domain/types.h"
 
-namespace polaris::http {
+namespace polaris::views {
 
 boost::json::value ToJson(const Project& p);
 boost::json::value ToJson(const Conversation& c);
@@ -20,4 +20,4 @@ boost::json::value ToJsonArray(const std::vector<T>& items) {
   return out;
 }
 
-}  // namespace polaris::http
+}  // namespace polaris::views

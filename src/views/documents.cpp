@@ -1,8 +1,8 @@
-#include "http/documents.h"
+#include "views/documents.h"
 
 #include <boost/json/parse.hpp>
 
-namespace polaris::http {
+namespace polaris::views {
 namespace {
 // Tool-call args/results are stored as JSON text written by the server itself.
 boost::json::value ParseStored(const std::string& text) {
@@ -64,4 +64,4 @@ boost::json::value ToJson(const Message& m) {
   return o;
 }
 
-}  // namespace polaris::http
+}  // namespace polaris::views

@@ -1,0 +1,102 @@
+#include "http/websocket.h"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/buffers_to_string.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/websocket.hpp>
+#include <memory>
+
+#include "realtime/sync_session.h"
+
+namespace polaris::http {
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace websocket = boost::beast::websocket;
+using namespace std::chrono_literals;
+
+namespace {
+using Socket = websocket::stream<beast::tcp_stream>;
+constexpr std::size_t kMaxFrame = 1 << 20;
+constexpr auto tuple_awaitable = asio::as_tuple(asio::use_awaitable);
+
+std::string_view PathOf(std::string_view target) {
+  return target.substr(0, target.find('?'));
+}
+
+bool IEquals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(a[i])) !=
+        std::tolower(static_cast<unsigned char>(b[i])))
+      return false;
+  }
+  return true;
+}
+
+// Reads client frames and hands them to the session, one at a time.
+asio::awaitable<void> ReadLoop(std::shared_ptr<Socket> ws,
+                               std::shared_ptr<realtime::SyncSession> session) {
+  beast::flat_buffer buffer;
+  while (true) {
+    buffer.clear();
+    auto [ec, n] = co_await ws->async_read(buffer, tuple_awaitable);
+    if (ec) break;
+    if (!ws->got_text()) {
+      co_await session->Handle("");  // binary frames are malformed: a protocol error
+      continue;
+    }
+    auto text = beast::buffers_to_string(buffer.data());
+    co_await session->Handle(text);
+  }
+  session->PeerClosed();
+}
+}  // namespace
+
+bool IsSyncUpgrade(const UpgradeRequest& req) {
+  if (req.method() != beast::http::verb::get) return false;
+  if (!IEquals(req[beast::http::field::upgrade], "websocket")) return false;
+  auto path = PathOf(req.target());
+  if (path == "/api/sync") return true;
+  constexpr std::string_view kPrefix = "/api/", kSuffix = "/sync";
+  if (!path.starts_with(kPrefix) || !path.ends_with(kSuffix)) return false;
+  auto version = path.substr(kPrefix.size(), path.size() - kPrefix.size() - kSuffix.size());
+  return !version.empty() && version.find('/') == std::string_view::npos;
+}
+
+asio::awaitable<void> ServeSyncSocket(beast::tcp_stream stream, UpgradeRequest req,
+                                      const realtime::SyncDeps& deps) {
+  stream.expires_never();  // the websocket's own timeouts take over
+  auto ws = std::make_shared<Socket>(std::move(stream));
+  websocket::stream_base::timeout timeouts{30s, 60s, true};  // idle: ping, then drop
+  ws->set_option(timeouts);
+  ws->read_message_max(kMaxFrame);
+  ws->text(true);
+  auto [aec] = co_await ws->async_accept(req, tuple_awaitable);
+  if (aec) co_return;
+
+  auto ex = ws->get_executor();  // the connection's strand
+  auto session = std::make_shared<realtime::SyncSession>(ex, deps);
+  auto reader = ReadLoop(ws, session);
+  asio::co_spawn(ex, std::move(reader), asio::detached);
+  while (auto frame = co_await session->NextFrame()) {
+    auto buffer = asio::buffer(*frame);
+    auto [ec, n] = co_await ws->async_write(buffer, tuple_awaitable);
+    if (ec) {
+      session->PeerClosed();
+      break;
+    }
+  }
+  if (session->close_code() >= 0 && ws->is_open()) {
+    websocket::close_reason reason;
+    if (session->close_code() > 0) {
+      reason.code = static_cast<std::uint16_t>(session->close_code());
+      reason.reason = session->close_reason();
+    }
+    co_await ws->async_close(reason, tuple_awaitable);
+  }
+}
+
+}  // namespace polaris::http

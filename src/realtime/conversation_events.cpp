@@ -1,0 +1,210 @@
+#include "realtime/conversation_events.h"
+
+#include <boost/asio/post.hpp>
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <chrono>
+
+namespace polaris::realtime {
+namespace asio = boost::asio;
+namespace json = boost::json;
+using namespace std::chrono_literals;
+
+namespace {
+constexpr std::size_t kMaxEvents = 4096;
+constexpr std::size_t kMaxEventBytes = 8 << 20;
+constexpr auto kIdleLogLifetime = 60s;
+constexpr auto kSweepEvery = 20s;
+
+std::string Frame(std::int64_t id, std::string_view event, std::string_view data) {
+  std::string out = "id: " + std::to_string(id) + "\nevent: ";
+  out += event;
+  out += "\ndata: ";
+  out += data;
+  out += "\n\n";
+  return out;
+}
+
+std::int64_t NowMicrosBase() {
+  // Ids start from the clock (ms * 1000), so they keep growing across restarts too.
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+             .count() *
+         1000;
+}
+}  // namespace
+
+bool ConversationLog::Ready() const {
+  std::lock_guard lock(mu_);
+  return ready_;
+}
+
+std::int64_t ConversationLog::last_id() const {
+  std::lock_guard lock(mu_);
+  return last_id_;
+}
+
+void ConversationLog::AddSignal(const std::shared_ptr<EventSignal>& signal) {
+  std::lock_guard lock(mu_);
+  std::erase_if(signals_, [](const auto& w) { return w.expired(); });
+  signals_.push_back(signal);
+}
+
+std::string ConversationLog::SnapshotFrame() const {
+  return Frame(last_id_, "snapshot", snapshot_);
+}
+
+ConversationLog::Batch ConversationLog::Since(std::optional<std::int64_t> cursor) const {
+  std::lock_guard lock(mu_);
+  Batch b;
+  b.last_id = last_id_;
+  b.ended = ended_;
+  if (cursor && *cursor == last_id_) return b;  // nothing missed
+  const std::int64_t first = events_.empty() ? last_id_ + 1 : events_.front().first;
+  if (!cursor || *cursor > last_id_ || *cursor < first - 1) {
+    if (!ended_) b.frames.push_back(SnapshotFrame());
+    return b;
+  }
+  for (const auto& [id, frame] : events_) {
+    if (id > *cursor) b.frames.push_back(frame);
+  }
+  return b;
+}
+
+void ConversationLog::Append(std::string event, std::string data) {
+  ++last_id_;
+  std::string frame = Frame(last_id_, event, data);
+  bytes_ += frame.size();
+  events_.emplace_back(last_id_, std::move(frame));
+  while (events_.size() > kMaxEvents || bytes_ > kMaxEventBytes) {
+    bytes_ -= events_.front().second.size();
+    events_.pop_front();
+  }
+}
+
+// Turns a new message list into events: new messages and changes other than content growth
+// are `message` events with the whole document; content that only grew is a `delta`.
+void ConversationLog::OnQueryResult(std::int64_t, QueryResultPtr result) {
+  std::vector<std::shared_ptr<EventSignal>> wake;
+  {
+    std::lock_guard lock(mu_);
+    if (ended_) return;
+    if (!result->ok) {
+      ended_ = true;  // the conversation is gone (deleted with its project)
+      ready_ = true;
+    } else {
+      boost::system::error_code ec;
+      json::value v = json::parse(result->value_json, ec);
+      if (ec || !v.is_array()) return;
+      std::map<std::string, MessageState> next;
+      bool removed = false;
+      for (const auto& item : v.as_array()) {
+        if (!item.is_object()) continue;
+        json::object doc = item.as_object();
+        const auto* id = doc.if_contains("_id");
+        const auto* content = doc.if_contains("content");
+        if (!id || !id->is_string()) continue;
+        MessageState st;
+        if (content && content->is_string()) st.content = std::string(content->as_string());
+        std::string full = json::serialize(doc);
+        doc.erase("content");
+        st.rest = json::serialize(doc);
+        std::string key(id->as_string());
+        if (ready_) {
+          auto prev = messages_.find(key);
+          if (prev == messages_.end() || prev->second.rest != st.rest) {
+            Append("message", full);
+          } else if (prev->second.content != st.content) {
+            if (st.content.starts_with(prev->second.content)) {
+              json::object delta{{"_id", key},
+                                 {"append", st.content.substr(prev->second.content.size())}};
+              Append("delta", json::serialize(delta));
+            } else {
+              Append("message", full);
+            }
+          }
+        }
+        next.emplace(std::move(key), std::move(st));
+      }
+      for (const auto& [key, st] : messages_) {
+        if (!next.count(key)) removed = true;
+      }
+      messages_ = std::move(next);
+      snapshot_ = result->value_json;
+      if (ready_ && removed) Append("snapshot", snapshot_);  // no event says "deleted"
+      ready_ = true;
+    }
+    for (auto& w : signals_) {
+      if (auto s = w.lock()) wake.push_back(std::move(s));
+    }
+  }
+  for (auto& s : wake) {
+    asio::post(s->timer.get_executor(), [s] {
+      s->fired = true;
+      s->timer.cancel();
+    });
+  }
+}
+
+ConversationEvents::ConversationEvents(asio::any_io_executor executor, QueryHub& hub)
+    : executor_(executor), hub_(hub), sweeper_(std::make_shared<asio::steady_timer>(executor)) {
+  Sweep();
+}
+
+ConversationEvents::~ConversationEvents() {
+  sweeper_->cancel();
+  std::lock_guard lock(mu_);
+  for (auto& [id, e] : logs_) hub_.UnsubscribeAll(e.log.get());
+}
+
+void ConversationEvents::Sweep() {
+  {
+    std::lock_guard lock(mu_);
+    auto now = std::chrono::steady_clock::now();
+    for (auto it = logs_.begin(); it != logs_.end();) {
+      auto& e = it->second;
+      if (e.log.use_count() > 1) {
+        e.idle_since = now;
+      } else if (now - e.idle_since > kIdleLogLifetime) {
+        last_ids_[it->first] = e.log->last_id();
+        hub_.UnsubscribeAll(e.log.get());
+        it = logs_.erase(it);
+        continue;
+      }
+      ++it;
+    }
+  }
+  sweeper_->expires_after(kSweepEvery);
+  sweeper_->async_wait([this, alive = std::weak_ptr<asio::steady_timer>(sweeper_)](
+                           const boost::system::error_code& ec) {
+    if (!ec && alive.lock()) Sweep();
+  });
+}
+
+asio::awaitable<std::shared_ptr<ConversationLog>> ConversationEvents::Open(
+    const std::string& conversation_id, const std::string& owner) {
+  std::shared_ptr<ConversationLog> log;
+  bool fresh = false;
+  {
+    std::lock_guard lock(mu_);
+    auto& e = logs_[conversation_id];
+    if (!e.log) {
+      auto it = last_ids_.find(conversation_id);
+      // A recreated log moves past its old ids, so a cursor from before gets a snapshot.
+      std::int64_t first = it != last_ids_.end() ? it->second + 1 : NowMicrosBase();
+      e.log = std::make_shared<ConversationLog>(first);
+      fresh = true;
+    }
+    e.idle_since = std::chrono::steady_clock::now();
+    log = e.log;
+  }
+  std::weak_ptr<QuerySubscriber> weak = log;
+  if (fresh || !log->Ready()) {
+    QuerySpec spec{"messages:getMessages", json::object{{"conversationId", conversation_id}}, owner};
+    auto first = co_await hub_.Subscribe(weak, 0, std::move(spec));
+    log->OnQueryResult(0, std::move(first));
+  }
+  co_return log;
+}
+
+}  // namespace polaris::realtime

@@ -1,0 +1,47 @@
+#include "realtime/function_call.h"
+
+#include <boost/json/serialize.hpp>
+#include <chrono>
+
+#include "realtime/convex_encoding.h"
+#include "store/store_client.h"
+
+namespace polaris::realtime {
+namespace asio = boost::asio;
+
+namespace {
+Millis NowMillis() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+CallOutcome Run(Repo& repo, const Function& fn, const std::string& user,
+                const boost::json::object& args) {
+  std::vector<std::string> topics;
+  FunctionContext ctx{repo, user, NowMillis(), topics};
+  auto r = fn.run(ctx, args);
+  if (!r.ok()) return {false, {}, UncaughtError(r.error().message)};
+  return {true, boost::json::serialize(r.value()), {}};
+}
+}  // namespace
+
+asio::awaitable<CallOutcome> CallFunction(StoreClient& db, const Function& fn, std::string user,
+                                          boost::json::object args) {
+  CallOutcome out;
+  try {
+    if (fn.kind == FunctionKind::kQuery) {
+      co_await db.Read([&](Repo& repo) { out = Run(repo, fn, user, args); });
+    } else {
+      co_await db.Write([&](Repo& repo) {
+        out = Run(repo, fn, user, args);
+        return out.ok;  // a failed mutation leaves nothing behind
+      });
+    }
+  } catch (const std::exception&) {
+    out = {false, {}, "InternalServerError: the database failed; try again"};
+  }
+  co_return out;
+}
+
+}  // namespace polaris::realtime

@@ -1,0 +1,40 @@
+#pragma once
+// The Convex functions this server exposes (interface.md "Real-time"): queries and mutations
+// by their udf path, with the original app's names as aliases. Each runs synchronously inside
+// one store transaction on a store thread, over the services layer.
+#include <boost/json/object.hpp>
+#include <boost/json/value.hpp>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "domain/result.h"
+#include "domain/types.h"
+#include "store/repo.h"
+
+namespace polaris::realtime {
+
+enum class FunctionKind { kQuery, kMutation };
+
+struct FunctionContext {
+  Repo& repo;
+  const std::string& user;  // the token's sub; empty when the caller is not authenticated
+  Millis now;
+  // Filled by queries: the topics (domain/topics.h) whose change may change the result.
+  std::vector<std::string>& topics;
+};
+
+using FunctionBody = Result<boost::json::value> (*)(FunctionContext&, const boost::json::object&);
+
+struct Function {
+  FunctionKind kind;
+  FunctionBody run;
+};
+
+// "module:name" with ":default" added when there is no ':' and a ".js" module suffix dropped,
+// as the convex client does for queries.
+std::string CanonicalUdfPath(std::string_view udf_path);
+// nullptr for an unknown function. Takes a canonical path.
+const Function* FindFunction(std::string_view canonical_path);
+
+}  // namespace polaris::realtime

@@ -1,0 +1,322 @@
+#include "realtime/query_hub.h"
+
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/json/serialize.hpp>
+#include <chrono>
+#include <functional>
+#include <map>
+#include <set>
+#include <unordered_map>
+
+#include "realtime/await_callback.h"
+#include "realtime/convex_encoding.h"
+#include "realtime/functions.h"
+#include "store/store.h"
+
+namespace polaris::realtime {
+namespace asio = boost::asio;
+namespace json = boost::json;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+constexpr auto kMinRerunInterval = std::chrono::milliseconds(50);
+
+Millis NowMillis() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+QueryResultPtr MakeSuccess(std::string value_json) {
+  auto r = std::make_shared<QueryResult>();
+  r->ok = true;
+  r->fragment.reserve(value_json.size() + 64);
+  r->fragment = "\"type\":\"QueryUpdated\",\"value\":";
+  r->fragment += value_json;
+  r->fragment += ",\"logLines\":[],\"journal\":null}";
+  r->value_json = std::move(value_json);
+  return r;
+}
+}  // namespace
+
+QueryResultPtr MakeQueryFailure(std::string error_message) {
+  auto r = std::make_shared<QueryResult>();
+  r->fragment = "\"type\":\"QueryFailed\",\"errorMessage\":";
+  r->fragment += json::serialize(json::string(error_message));
+  r->fragment += ",\"logLines\":[],\"journal\":null}";
+  r->error_message = std::move(error_message);
+  return r;
+}
+
+struct QueryHub::Impl : std::enable_shared_from_this<Impl> {
+  struct Instance {
+    std::string key;
+    QuerySpec spec;
+    const Function* fn = nullptr;
+    std::set<std::string> topics;
+    QueryResultPtr result;
+    std::map<std::pair<const QuerySubscriber*, std::int64_t>, std::weak_ptr<QuerySubscriber>> subs;
+    std::uint64_t dirty_gen = 1, clean_gen = 0;
+    bool running = false;
+    bool removed = false;
+    Clock::time_point last_start{};
+    std::unique_ptr<asio::steady_timer> timer;
+    bool timer_armed = false;
+    std::vector<std::function<void(QueryResultPtr)>> first_result;
+    struct SettleWait {
+      std::uint64_t gen;
+      std::shared_ptr<std::function<void()>> done;
+      std::shared_ptr<int> remaining;
+    };
+    std::vector<SettleWait> settle;
+  };
+  using InstancePtr = std::shared_ptr<Instance>;
+
+  Impl(asio::any_io_executor ex, Store& s) : strand(asio::make_strand(ex)), store(s) {}
+
+  asio::strand<asio::any_io_executor> strand;
+  Store& store;
+  std::unordered_map<std::string, InstancePtr> instances;
+  std::unordered_map<std::string, std::set<Instance*>> by_topic;
+  std::unordered_map<const QuerySubscriber*, std::map<std::int64_t, InstancePtr>> by_sub;
+  std::uint64_t runs = 0, changed = 0;
+
+  static std::string KeyOf(const QuerySpec& spec) {
+    std::string key = spec.udf_path;
+    key += '\n';
+    key += spec.user;
+    key += '\n';
+    key += json::serialize(spec.args);
+    return key;
+  }
+
+  void Invalidate(const std::vector<std::string>& topics) {
+    std::set<Instance*> hit;
+    for (const auto& t : topics) {
+      auto it = by_topic.find(t);
+      if (it != by_topic.end()) hit.insert(it->second.begin(), it->second.end());
+    }
+    for (Instance* inst : hit) {
+      ++inst->dirty_gen;
+      Schedule(instances.at(inst->key));
+    }
+  }
+
+  // Runs now if the last run started 50 ms ago or more, else when that interval is over.
+  void Schedule(const InstancePtr& inst) {
+    if (inst->running || inst->timer_armed || inst->removed) return;
+    auto due = inst->last_start + kMinRerunInterval;
+    if (Clock::now() >= due) {
+      Run(inst);
+      return;
+    }
+    if (!inst->timer) inst->timer = std::make_unique<asio::steady_timer>(strand);
+    inst->timer_armed = true;
+    inst->timer->expires_at(due);
+    inst->timer->async_wait([self = shared_from_this(), inst](const boost::system::error_code&) {
+      inst->timer_armed = false;
+      if (!inst->removed) self->Schedule(inst);
+    });
+  }
+
+  void Run(const InstancePtr& inst) {
+    inst->running = true;
+    inst->last_start = Clock::now();
+    ++runs;
+    const std::uint64_t gen = inst->dirty_gen;
+    struct Output {
+      QueryResultPtr result;
+      std::vector<std::string> topics;
+    };
+    auto out = std::make_shared<Output>();
+    // The function runs and its result is serialized on a store reader thread: the event
+    // loop only compares and hands out the finished text.
+    store.SubmitRead(
+        [inst, out](Repo& repo) {
+          FunctionContext ctx{repo, inst->spec.user, NowMillis(), out->topics};
+          auto r = inst->fn->run(ctx, inst->spec.args);
+          out->result = r.ok() ? MakeSuccess(json::serialize(r.value()))
+                               : MakeQueryFailure(UncaughtError(r.error().message));
+        },
+        [self = shared_from_this(), inst, out, gen](std::exception_ptr e) {
+          asio::post(self->strand, [self, inst, out, gen, e] {
+            if (e || !out->result) out->result = MakeQueryFailure("InternalServerError");
+            self->Finished(inst, gen, std::move(out->result), std::move(out->topics));
+          });
+        });
+  }
+
+  void Finished(const InstancePtr& inst, std::uint64_t gen, QueryResultPtr result,
+                std::vector<std::string> topics) {
+    inst->running = false;
+    inst->clean_gen = gen;
+    if (inst->removed) return;
+    SetTopics(*inst, std::set<std::string>(topics.begin(), topics.end()));
+    if (!inst->result || inst->result->fragment != result->fragment) {
+      inst->result = std::move(result);
+      ++changed;
+      for (auto it = inst->subs.begin(); it != inst->subs.end();) {
+        if (auto sub = it->second.lock()) {
+          sub->OnQueryResult(it->first.second, inst->result);
+          ++it;
+        } else {
+          it = inst->subs.erase(it);
+        }
+      }
+    }
+    for (auto& done : std::exchange(inst->first_result, {})) done(inst->result);
+    WakeSettled(*inst, false);
+    if (inst->subs.empty()) {
+      Remove(inst);
+      return;
+    }
+    if (inst->dirty_gen > inst->clean_gen) Schedule(inst);
+  }
+
+  void WakeSettled(Instance& inst, bool all) {
+    std::vector<Instance::SettleWait> keep;
+    for (auto& w : inst.settle) {
+      if (all || w.gen <= inst.clean_gen) {
+        if (--*w.remaining == 0) (*w.done)();
+      } else {
+        keep.push_back(std::move(w));
+      }
+    }
+    inst.settle = std::move(keep);
+  }
+
+  void SetTopics(Instance& inst, std::set<std::string> topics) {
+    for (const auto& t : inst.topics) {
+      if (topics.count(t)) continue;
+      auto it = by_topic.find(t);
+      if (it == by_topic.end()) continue;
+      it->second.erase(&inst);
+      if (it->second.empty()) by_topic.erase(it);
+    }
+    for (const auto& t : topics) by_topic[t].insert(&inst);
+    inst.topics = std::move(topics);
+  }
+
+  void Remove(const InstancePtr& inst) {
+    inst->removed = true;
+    if (inst->timer) inst->timer->cancel();
+    SetTopics(*inst, {});
+    WakeSettled(*inst, true);
+    for (auto& done : std::exchange(inst->first_result, {})) {
+      done(inst->result ? inst->result : MakeQueryFailure("Query removed"));
+    }
+    instances.erase(inst->key);
+  }
+
+  void Detach(const QuerySubscriber* sub, std::int64_t query_id) {
+    auto s = by_sub.find(sub);
+    if (s == by_sub.end()) return;
+    auto q = s->second.find(query_id);
+    if (q == s->second.end()) return;
+    InstancePtr inst = q->second;
+    s->second.erase(q);
+    if (s->second.empty()) by_sub.erase(s);
+    inst->subs.erase({sub, query_id});
+    if (inst->subs.empty() && !inst->running) Remove(inst);
+  }
+};
+
+QueryHub::QueryHub(asio::any_io_executor executor, Store& store)
+    : impl_(std::make_shared<Impl>(std::move(executor), store)) {}
+
+QueryHub::~QueryHub() = default;
+
+void QueryHub::OnCommit(std::vector<std::string> topics) {
+  asio::post(impl_->strand,
+             [impl = impl_, topics = std::move(topics)] { impl->Invalidate(topics); });
+}
+
+asio::awaitable<QueryResultPtr> QueryHub::Subscribe(std::weak_ptr<QuerySubscriber> subscriber,
+                                                    std::int64_t query_id, QuerySpec spec) {
+  auto impl = impl_;
+  auto start = [&](std::function<void(QueryResultPtr)> done) {
+    asio::post(impl->strand, [impl, subscriber, query_id, spec = std::move(spec),
+                              done = std::move(done)]() mutable {
+      auto sub = subscriber.lock();
+      if (!sub) return done(MakeQueryFailure("Subscriber gone"));
+      const Function* fn = FindFunction(spec.udf_path);
+      if (!fn || fn->kind != FunctionKind::kQuery) {
+        return done(MakeQueryFailure("Could not find public function for '" + spec.udf_path + "'"));
+      }
+      impl->Detach(sub.get(), query_id);  // re-adding an id replaces its query
+      auto key = Impl::KeyOf(spec);
+      auto& inst = impl->instances[key];
+      const bool fresh = !inst;
+      if (fresh) {
+        inst = std::make_shared<Impl::Instance>();
+        inst->key = key;
+        inst->spec = std::move(spec);
+        inst->fn = fn;
+      }
+      auto keep = inst;  // the map entry may move when Run completes synchronously (it can't)
+      keep->subs[{sub.get(), query_id}] = subscriber;
+      impl->by_sub[sub.get()][query_id] = keep;
+      if (keep->result) {
+        done(keep->result);
+      } else {
+        keep->first_result.push_back(std::move(done));
+      }
+      if (fresh) impl->Schedule(keep);
+    });
+  };
+  co_return co_await AwaitCallback<QueryResultPtr>(start);
+}
+
+void QueryHub::Unsubscribe(const QuerySubscriber* subscriber, std::int64_t query_id) {
+  asio::post(impl_->strand,
+             [impl = impl_, subscriber, query_id] { impl->Detach(subscriber, query_id); });
+}
+
+void QueryHub::UnsubscribeAll(const QuerySubscriber* subscriber) {
+  asio::post(impl_->strand, [impl = impl_, subscriber] {
+    auto it = impl->by_sub.find(subscriber);
+    if (it == impl->by_sub.end()) return;
+    std::vector<std::int64_t> ids;
+    for (const auto& [id, inst] : it->second) ids.push_back(id);
+    for (auto id : ids) impl->Detach(subscriber, id);
+  });
+}
+
+asio::awaitable<void> QueryHub::Settle(const QuerySubscriber* subscriber) {
+  auto impl = impl_;
+  auto start = [&](std::function<void(bool)> done) {
+    asio::post(impl->strand, [impl, subscriber, done = std::move(done)] {
+      auto remaining = std::make_shared<int>(1);  // held until every instance is registered
+      auto finish = std::make_shared<std::function<void()>>([done] { done(true); });
+      auto it = impl->by_sub.find(subscriber);
+      if (it != impl->by_sub.end()) {
+        for (const auto& [id, inst] : it->second) {
+          if (inst->clean_gen >= inst->dirty_gen) continue;
+          ++*remaining;
+          inst->settle.push_back({inst->dirty_gen, finish, remaining});
+        }
+      }
+      if (--*remaining == 0) (*finish)();
+    });
+  };
+  co_await AwaitCallback<bool>(start);
+}
+
+asio::awaitable<QueryHub::Stats> QueryHub::GetStats() {
+  auto impl = impl_;
+  auto start = [&](std::function<void(Stats)> done) {
+    asio::post(impl->strand, [impl, done = std::move(done)] {
+      Stats s;
+      s.instances = impl->instances.size();
+      for (const auto& [sub, queries] : impl->by_sub) s.subscriptions += queries.size();
+      s.runs = impl->runs;
+      s.results_changed = impl->changed;
+      done(s);
+    });
+  };
+  co_return co_await AwaitCallback<Stats>(start);
+}
+
+}  // namespace polaris::realtime

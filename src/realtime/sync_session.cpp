@@ -1,0 +1,416 @@
+#include "realtime/sync_session.h"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <chrono>
+#include <ctime>
+
+#include "auth/jwt.h"
+#include "realtime/commit_clock.h"
+#include "realtime/convex_encoding.h"
+#include "realtime/function_call.h"
+#include "realtime/mutation_log.h"
+
+namespace polaris::realtime {
+namespace asio = boost::asio;
+namespace json = boost::json;
+using namespace std::chrono_literals;
+
+namespace {
+constexpr auto kPingAfter = 15s;
+constexpr std::size_t kMaxOutbox = 1024;  // frames a client left unread: it is dropped
+constexpr std::size_t kMaxJsonDepth = 64;
+
+const json::value* Field(const json::object& o, std::string_view key) {
+  auto it = o.find(key);
+  return it == o.end() ? nullptr : &it->value();
+}
+std::optional<std::int64_t> IntField(const json::object& o, std::string_view key) {
+  const auto* v = Field(o, key);
+  if (!v) return std::nullopt;
+  if (v->is_int64()) return v->as_int64();
+  if (v->is_uint64() && v->as_uint64() <= INT64_MAX) return static_cast<std::int64_t>(v->as_uint64());
+  if (v->is_double()) {
+    double d = v->as_double();
+    if (d >= 0 && d <= 9007199254740991.0 && d == static_cast<double>(static_cast<std::int64_t>(d)))
+      return static_cast<std::int64_t>(d);
+  }
+  return std::nullopt;
+}
+std::optional<std::string> StringField(const json::object& o, std::string_view key) {
+  const auto* v = Field(o, key);
+  if (!v || !v->is_string()) return std::nullopt;
+  return std::string(v->as_string());
+}
+// Over the WebSocket, args is an array holding exactly one object.
+std::optional<json::object> ArgsOf(const json::object& msg) {
+  const auto* v = Field(msg, "args");
+  if (!v) return json::object{};
+  if (v->is_array() && v->as_array().size() == 1 && v->as_array()[0].is_object())
+    return v->as_array()[0].as_object();
+  if (v->is_object()) return v->as_object();
+  return std::nullopt;
+}
+std::string Quote(std::string_view s) {
+  return json::serialize(json::string(s));
+}
+std::string VersionJson(std::int64_t qs, std::int64_t identity, std::uint64_t ts) {
+  return "{\"querySet\":" + std::to_string(qs) + ",\"identity\":" + std::to_string(identity) +
+         ",\"ts\":\"" + EncodeTs(ts) + "\"}";
+}
+}  // namespace
+
+SyncSession::SyncSession(asio::any_io_executor executor, SyncDeps deps)
+    : executor_(executor), deps_(deps), signal_(executor) {}
+
+SyncSession::~SyncSession() = default;
+
+void SyncSession::OnQueryResult(std::int64_t query_id, QueryResultPtr result) {
+  // On the hub's strand: hop to ours.
+  asio::post(executor_, [weak = weak_from_this(), query_id, result = std::move(result)] {
+    auto self = weak.lock();
+    if (!self || self->closing_) return;
+    auto it = self->queries_.find(query_id);
+    if (it == self->queries_.end()) return;
+    it->second.latest = result;
+    if (it->second.active) {
+      self->pending_[query_id];
+      self->Wake();
+    }
+  });
+}
+
+asio::awaitable<void> SyncSession::Handle(std::string_view text) {
+  if (closing_) co_return;
+  json::parse_options opts;
+  opts.max_depth = kMaxJsonDepth;
+  boost::system::error_code ec;
+  json::value v = json::parse(text, ec, {}, opts);
+  if (ec || !v.is_object()) {
+    Fatal("Malformed message: expected one JSON object per text frame");
+    co_return;
+  }
+  const auto& msg = v.as_object();
+  auto type = StringField(msg, "type");
+  if (!type) {
+    Fatal("Malformed message: missing \"type\"");
+  } else if (*type == "Connect") {
+    co_await OnConnect(msg);
+  } else if (*type == "ModifyQuerySet") {
+    co_await OnModifyQuerySet(msg);
+  } else if (*type == "Authenticate") {
+    co_await OnAuthenticate(msg);
+  } else if (*type == "Mutation") {
+    co_await OnMutation(msg);
+  } else if (*type == "Action") {
+    OnAction(msg);
+  } else if (*type == "Event") {
+    // Client telemetry: nothing to do.
+  } else {
+    Fatal("Unknown message type \"" + *type + "\"");
+  }
+}
+
+asio::awaitable<void> SyncSession::OnConnect(const json::object& msg) {
+  auto session = StringField(msg, "sessionId");
+  if (!session || session->empty() || session->size() > 200) {
+    Fatal("Malformed Connect: sessionId must be a string");
+    co_return;
+  }
+  session_id_ = *session;
+  if (auto observed = StringField(msg, "maxObservedTimestamp")) {
+    if (auto ts = DecodeTs(*observed)) deps_.clock.Observe(*ts);
+  }
+  co_return;
+}
+
+asio::awaitable<QueryResultPtr> SyncSession::Watch(std::int64_t query_id, const QuerySpec& spec) {
+  std::weak_ptr<QuerySubscriber> weak = shared_from_this();
+  co_return co_await deps_.hub.Subscribe(weak, query_id, spec);
+}
+
+asio::awaitable<void> SyncSession::OnModifyQuerySet(const json::object& msg) {
+  auto base = IntField(msg, "baseVersion");
+  auto next = IntField(msg, "newVersion");
+  const auto* mods = Field(msg, "modifications");
+  if (!base || !next || !mods || !mods->is_array()) {
+    Fatal("Malformed ModifyQuerySet");
+    co_return;
+  }
+  if (*base != requested_query_set_ || *next <= *base) {
+    Fatal("BaseVersionMismatch: ModifyQuerySet from " + std::to_string(*base) + " but the query set is at " +
+          std::to_string(requested_query_set_));
+    co_return;
+  }
+  std::vector<std::int64_t> added;
+  for (const auto& m : mods->as_array()) {
+    if (!m.is_object()) {
+      Fatal("Malformed ModifyQuerySet modification");
+      co_return;
+    }
+    const auto& mod = m.as_object();
+    auto kind = StringField(mod, "type");
+    auto id = IntField(mod, "queryId");
+    if (!kind || !id) {
+      Fatal("Malformed ModifyQuerySet modification");
+      co_return;
+    }
+    if (*kind == "Remove") {
+      if (queries_.erase(*id)) deps_.hub.Unsubscribe(this, *id);
+      pending_[*id].removed = true;
+      continue;
+    }
+    if (*kind != "Add") {
+      Fatal("Unknown query modification \"" + *kind + "\"");
+      co_return;
+    }
+    auto udf = StringField(mod, "udfPath");
+    auto args = ArgsOf(mod);
+    if (!udf) {
+      Fatal("Malformed ModifyQuerySet: udfPath must be a string");
+      co_return;
+    }
+    if (queries_.count(*id)) deps_.hub.Unsubscribe(this, *id);
+    auto& q = queries_[*id];
+    q = Query{};
+    q.spec = QuerySpec{CanonicalUdfPath(*udf), args ? std::move(*args) : json::object{}, user_};
+    pending_.erase(*id);
+    if (!args) {
+      q.latest = MakeQueryFailure("ArgumentValidationError: args must be an array holding one object");
+    } else {
+      auto result = co_await Watch(*id, q.spec);
+      auto it = queries_.find(*id);  // a later Remove in this message may not have run yet
+      if (it != queries_.end() && !it->second.latest) it->second.latest = std::move(result);
+    }
+    added.push_back(*id);
+  }
+  for (auto id : added) {
+    auto it = queries_.find(id);
+    if (it == queries_.end()) continue;
+    it->second.active = true;
+    pending_[id];
+  }
+  requested_query_set_ = *next;
+  RequestTransition();
+}
+
+asio::awaitable<void> SyncSession::OnAuthenticate(const json::object& msg) {
+  auto base = IntField(msg, "baseVersion");
+  auto token_type = StringField(msg, "tokenType");
+  if (!base || !token_type) {
+    Fatal("Malformed Authenticate");
+    co_return;
+  }
+  if (*base != requested_identity_) {
+    Fatal("IdentityVersionMismatch: Authenticate from " + std::to_string(*base) +
+          " but the identity is at " + std::to_string(requested_identity_));
+    co_return;
+  }
+  std::string user;
+  if (*token_type == "User") {
+    auto token = StringField(msg, "value");
+    auto sub = token ? deps_.verifier.Verify(*token, std::time(nullptr))
+                     : Result<std::string>(Error{ErrorCode::kUnauthorized, "Missing token", {}});
+    if (!sub.ok()) {
+      Send("{\"type\":\"AuthError\",\"error\":" +
+           Quote("Could not verify token: " + sub.error().message) +
+           ",\"baseVersion\":" + std::to_string(*base) + ",\"authUpdateAttempted\":true}");
+      Close(0, "");
+      co_return;
+    }
+    user = sub.value();
+  } else if (*token_type != "None") {
+    Send("{\"type\":\"AuthError\",\"error\":" + Quote("Unsupported token type \"" + *token_type + "\"") +
+         ",\"baseVersion\":" + std::to_string(*base) + ",\"authUpdateAttempted\":true}");
+    Close(0, "");
+    co_return;
+  }
+  if (user != user_) {
+    user_ = user;
+    // Every watched query runs again as the new user.
+    std::vector<std::int64_t> ids;
+    for (auto& [id, q] : queries_) {
+      if (q.spec.udf_path.empty()) continue;
+      q.spec.user = user_;
+      q.active = false;
+      q.latest = nullptr;
+      ids.push_back(id);
+    }
+    for (auto id : ids) {
+      auto it = queries_.find(id);
+      if (it == queries_.end()) continue;
+      QuerySpec spec = it->second.spec;
+      auto result = co_await Watch(id, spec);
+      it = queries_.find(id);
+      if (it == queries_.end()) continue;
+      if (!it->second.latest) it->second.latest = std::move(result);
+      it->second.active = true;
+      pending_[id];
+    }
+  }
+  requested_identity_ = *base + 1;
+  RequestTransition();
+}
+
+asio::awaitable<void> SyncSession::OnMutation(const json::object& msg) {
+  auto request_id = IntField(msg, "requestId");
+  auto udf = StringField(msg, "udfPath");
+  auto args = ArgsOf(msg);
+  if (!request_id || !udf) {
+    Fatal("Malformed Mutation");
+    co_return;
+  }
+  auto respond_failure = [&](const std::string& message) {
+    return "{\"type\":\"MutationResponse\",\"requestId\":" + std::to_string(*request_id) +
+           ",\"success\":false,\"result\":" + Quote(message) + ",\"ts\":null,\"logLines\":[]}";
+  };
+  // A re-sent mutation (same session and request id) gets its first answer again.
+  auto claim = deps_.mutations.Begin(session_id_, *request_id);
+  asio::steady_timer wait(executor_);
+  for (int i = 0; claim.state == MutationLog::State::kRunning && i < 1500; ++i) {
+    wait.expires_after(20ms);
+    co_await wait.async_wait(asio::as_tuple(asio::use_awaitable));
+    claim = deps_.mutations.Begin(session_id_, *request_id);
+  }
+  if (claim.state == MutationLog::State::kDone) {
+    co_await deps_.hub.Settle(this);
+    Send(std::move(claim.response));
+    RequestTransition();
+    co_return;
+  }
+  if (claim.state == MutationLog::State::kRunning) {  // still running after 30 s
+    Send(respond_failure("InternalServerError: the first attempt of this mutation is still running"));
+    co_return;
+  }
+  const Function* fn = FindFunction(CanonicalUdfPath(*udf));
+  CallOutcome outcome;
+  if (!fn || fn->kind != FunctionKind::kMutation) {
+    outcome.error_message = "Could not find public function for '" + *udf + "'";
+  } else if (!args) {
+    outcome.error_message = "ArgumentValidationError: args must be an array holding one object";
+  } else {
+    outcome = co_await CallFunction(deps_.db, *fn, user_, std::move(*args));
+  }
+  std::string response;
+  if (outcome.ok) {
+    // Read-your-writes: this connection's queries catch up before the answer goes out, and
+    // the Transition after it carries a ts at least the commit's.
+    const std::uint64_t ts = deps_.clock.Latest();
+    co_await deps_.hub.Settle(this);
+    response = "{\"type\":\"MutationResponse\",\"requestId\":" + std::to_string(*request_id) +
+               ",\"success\":true,\"result\":" + outcome.value_json + ",\"ts\":\"" +
+               EncodeTs(ts) + "\",\"logLines\":[]}";
+  } else {
+    response = respond_failure(outcome.error_message);
+  }
+  deps_.mutations.Finish(session_id_, *request_id, response);
+  Send(std::move(response));
+  if (outcome.ok) RequestTransition();
+}
+
+void SyncSession::OnAction(const json::object& msg) {
+  auto request_id = IntField(msg, "requestId");
+  if (!request_id) return Fatal("Malformed Action");
+  Send("{\"type\":\"ActionResponse\",\"requestId\":" + std::to_string(*request_id) +
+       ",\"success\":false,\"result\":" +
+       Quote("Actions are not supported: this server has queries and mutations only") +
+       ",\"logLines\":[]}");
+}
+
+std::string SyncSession::BuildTransition() {
+  Version end{requested_query_set_, requested_identity_,
+              std::max(sent_.ts, deps_.clock.Latest())};
+  std::string out = "{\"type\":\"Transition\",\"startVersion\":";
+  out += VersionJson(sent_.query_set, sent_.identity, sent_.ts);
+  out += ",\"endVersion\":";
+  out += VersionJson(end.query_set, end.identity, end.ts);
+  out += ",\"modifications\":[";
+  bool first = true;
+  for (const auto& [id, p] : pending_) {
+    std::string mod;
+    auto it = queries_.find(id);
+    if (p.removed && it == queries_.end()) {
+      mod = "{\"type\":\"QueryRemoved\",\"queryId\":" + std::to_string(id) + "}";
+    } else if (it != queries_.end() && it->second.active && it->second.latest) {
+      auto& q = it->second;
+      if (!p.removed && q.sent && q.sent->fragment == q.latest->fragment) continue;
+      q.sent = q.latest;
+      mod = "{\"queryId\":" + std::to_string(id) + "," + q.latest->fragment;
+    } else {
+      continue;
+    }
+    if (!first) out += ',';
+    first = false;
+    out += mod;
+  }
+  out += "]}";
+  pending_.clear();
+  sent_ = end;
+  return out;
+}
+
+asio::awaitable<std::optional<std::string>> SyncSession::NextFrame() {
+  while (true) {
+    if (!outbox_.empty()) {
+      auto next = std::move(outbox_.front());
+      outbox_.pop_front();
+      if (!next.frame.empty()) co_return std::move(next.frame);
+      co_return BuildTransition();
+    }
+    if (closing_) co_return std::nullopt;
+    if (!pending_.empty()) co_return BuildTransition();
+    signal_.expires_after(kPingAfter);
+    auto [ec] = co_await signal_.async_wait(asio::as_tuple(asio::use_awaitable));
+    if (!ec) co_return std::string("{\"type\":\"Ping\"}");  // 15 s of silence
+  }
+}
+
+void SyncSession::Send(std::string frame) {
+  if (closing_) return;
+  if (outbox_.size() >= kMaxOutbox) {
+    Close(1011, "InternalServerError: the client is not reading its messages");
+    return;
+  }
+  outbox_.push_back({std::move(frame)});
+  Wake();
+}
+
+void SyncSession::RequestTransition() {
+  if (closing_) return;
+  if (!outbox_.empty() && outbox_.back().frame.empty()) return;  // one is already queued
+  outbox_.push_back({});
+  Wake();
+}
+
+void SyncSession::Fatal(std::string message) {
+  Send("{\"type\":\"FatalError\",\"error\":" + Quote(message) + "}");
+  Close(1002, "FatalError");
+}
+
+void SyncSession::Close(int code, std::string reason) {
+  if (closing_) return;
+  closing_ = true;
+  close_code_ = code;
+  close_reason_ = std::move(reason);
+  deps_.hub.UnsubscribeAll(this);
+  Wake();
+}
+
+void SyncSession::PeerClosed() {
+  if (!closing_) {
+    closing_ = true;
+    close_code_ = -1;  // nothing to send: the peer is gone
+    deps_.hub.UnsubscribeAll(this);
+  }
+  outbox_.clear();
+  Wake();
+}
+
+void SyncSession::Wake() {
+  signal_.cancel();
+}
+
+}  // namespace polaris::realtime

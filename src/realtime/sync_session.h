@@ -1,0 +1,107 @@
+#pragma once
+// One Convex sync session (one WebSocket connection): the protocol state machine of
+// convex-protocol.md, independent of the socket. The transport feeds client frames to
+// Handle() one at a time and sends what NextFrame() returns until it returns nullopt.
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/json/object.hpp>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "realtime/query_hub.h"
+
+namespace polaris {
+class StoreClient;
+class TokenVerifier;
+}  // namespace polaris
+
+namespace polaris::realtime {
+
+class CommitClock;
+class MutationLog;
+
+struct SyncDeps {
+  QueryHub& hub;
+  StoreClient& db;
+  CommitClock& clock;
+  MutationLog& mutations;
+  const TokenVerifier& verifier;
+};
+
+class SyncSession final : public QuerySubscriber,
+                          public std::enable_shared_from_this<SyncSession> {
+ public:
+  // executor: the connection's strand; every member runs there.
+  SyncSession(boost::asio::any_io_executor executor, SyncDeps deps);
+  ~SyncSession() override;
+
+  // Handles one client frame. The transport awaits it before reading the next one, so
+  // mutations from one connection run one at a time, in order.
+  boost::asio::awaitable<void> Handle(std::string_view text);
+  // The next text frame to send: queued answers, then a Transition with whatever changed, or
+  // a Ping after 15 s of silence. nullopt once the session ends; then close_code() says how
+  // to close (0: without a code, as after AuthError).
+  boost::asio::awaitable<std::optional<std::string>> NextFrame();
+  // The transport is gone: stop watching queries and end NextFrame().
+  void PeerClosed();
+  int close_code() const { return close_code_; }
+  const std::string& close_reason() const { return close_reason_; }
+
+  void OnQueryResult(std::int64_t query_id, QueryResultPtr result) override;
+
+ private:
+  struct Version {
+    std::int64_t query_set = 0;
+    std::int64_t identity = 0;
+    std::uint64_t ts = 0;
+  };
+  struct Query {
+    QuerySpec spec;
+    bool active = false;     // acknowledged in a Transition (or about to be)
+    QueryResultPtr latest;   // newest result from the hub
+    QueryResultPtr sent;     // last result sent to the client
+  };
+  struct Pending {
+    bool removed = false;
+  };
+  struct Outgoing {
+    std::string frame;  // empty: build a Transition here
+  };
+
+  boost::asio::awaitable<void> OnConnect(const boost::json::object& msg);
+  boost::asio::awaitable<void> OnModifyQuerySet(const boost::json::object& msg);
+  boost::asio::awaitable<void> OnAuthenticate(const boost::json::object& msg);
+  boost::asio::awaitable<void> OnMutation(const boost::json::object& msg);
+  void OnAction(const boost::json::object& msg);
+  // Subscribes (or re-subscribes) a query under the current user; returns its result.
+  boost::asio::awaitable<QueryResultPtr> Watch(std::int64_t query_id, const QuerySpec& spec);
+  std::string BuildTransition();
+  void Send(std::string frame);
+  void RequestTransition();
+  void Fatal(std::string message);
+  void Close(int code, std::string reason);
+  void Wake();
+
+  boost::asio::any_io_executor executor_;
+  SyncDeps deps_;
+  boost::asio::steady_timer signal_;
+  std::string session_id_;
+  std::string user_;
+  std::int64_t requested_query_set_ = 0;
+  std::int64_t requested_identity_ = 0;
+  Version sent_;
+  std::map<std::int64_t, Query> queries_;
+  std::map<std::int64_t, Pending> pending_;  // queries whose change the next Transition carries
+  std::deque<Outgoing> outbox_;
+  bool closing_ = false;
+  int close_code_ = 1000;
+  std::string close_reason_;
+};
+
+}  // namespace polaris::realtime
