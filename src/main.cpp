@@ -1,4 +1,5 @@
 // polaris: wires the layers together. No logic lives here.
+#include <algorithm>
 #include <boost/asio/io_context.hpp>
 #include <cstdio>
 #include <cstdlib>
@@ -93,6 +94,8 @@ int Serve(const cli::ServeOptions& o) {
     agent::AgentConfig agent_config;
     if (auto steps = EnvOpt("POLARIS_MAX_STEPS"))
       agent_config.max_steps = std::max(1, std::atoi(steps->c_str()));
+    if (auto flush = EnvOpt("POLARIS_FLUSH_INTERVAL_MS"))
+      agent_config.flush_interval = std::chrono::milliseconds(std::clamp(std::atoi(flush->c_str()), 10, 1000));
     runs::RunManager runs(server.context().get_executor(),
                           agent::AgentDeps{db, chain, agent_config, &metrics},
                           runs::RunManagerConfig{o.max_runs});

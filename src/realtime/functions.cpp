@@ -6,6 +6,7 @@
 #include <cmath>
 #include <initializer_list>
 #include <optional>
+#include <string>
 
 #include "domain/ids.h"
 #include "domain/topics.h"
@@ -24,7 +25,7 @@ using Value = Result<json::value>;
 
 // ---- Arguments ----------------------------------------------------------------------------
 // Each body first checks its arguments against a list of fields, the way a Convex validator
-// does (extra fields are refused); it then reads them with Str/OptStr/Num.
+// does (extra fields are refused); it then reads them with Str, OptStr and Count.
 
 enum class Kind { kString, kNumber, kId };
 
@@ -120,14 +121,10 @@ std::optional<std::string> OptStr(const json::object& args, std::string_view nam
 
 // A checked number that must also be a non-negative integer (a take() count), capped to int.
 Result<int> Count(const json::object& args, std::string_view name) {
-  const json::value& v = args.at(name);
-  double d = v.is_double() ? v.get_double() : 0;
-  bool ok = v.is_int64()    ? v.get_int64() >= 0
-            : v.is_uint64() ? true
-                            : std::isfinite(d) && d >= 0 && std::floor(d) == d;
-  if (!ok) return InvalidArgs(std::string(name) + " must be a non-negative integer");
-  if (v.is_int64()) return static_cast<int>(std::min<std::int64_t>(v.get_int64(), INT_MAX));
-  if (v.is_uint64()) return static_cast<int>(std::min<std::uint64_t>(v.get_uint64(), INT_MAX));
+  const double d = args.at(name).to_number<double>();  // int64, uint64 or double
+  if (!(d >= 0) || std::isinf(d) || std::floor(d) != d) {
+    return InvalidArgs(std::string(name) + " must be a non-negative integer");
+  }
   return static_cast<int>(std::min(d, static_cast<double>(INT_MAX)));
 }
 

@@ -1,0 +1,140 @@
+// Live-update fan-out: WebSocket subscribers (the Convex sync protocol) watching conversations
+// whose assistant messages stream from a provider. Usage (after `make build` and
+// `cd tests/convex && npm ci`, which provides the `ws` package):
+//   node bench/ws_fanout.mjs [subscribers=1000] [runs=100] [tokens_per_s=50] [seconds=20]
+// - `runs` conversations (each in its own project), subscribers spread evenly over them,
+//   each on its own socket: Connect, Authenticate, ModifyQuerySet(messages:getMessages).
+// - A provider in this process streams tokens "[<send time ms>]" at `tokens_per_s` per run.
+// - Each client parses its Transitions and records, per token, now - send time: the delay
+//   from the provider token to the client (through the agent, the store, the hub and the socket);
+//   one client in ten parses (the others only count frames) so that this process keeps up.
+// - Server CPU and RSS from /proc; memory per idle connection from RSS before/after connecting.
+import http from 'node:http';
+import fs from 'node:fs';
+import WebSocket from '../tests/convex/node_modules/ws/wrapper.mjs';
+import { startServer, token, request, percentile, sleep } from './lib.mjs';
+
+const subscribers = Number(process.argv[2] ?? 1000);
+const runs = Number(process.argv[3] ?? 100);
+const rate = Number(process.argv[4] ?? 50);
+const seconds = Number(process.argv[5] ?? 20);
+
+// The provider: tokens carry their send time; the stream lasts `seconds` + a margin.
+const provider = http.createServer((req, res) => {
+  let body = '';
+  req.on('data', (d) => { body += d; });
+  req.on('end', () => {
+    res.writeHead(200, { 'content-type': 'text/event-stream' });
+    const chunk = (delta, finish) =>
+      `data: ${JSON.stringify({ choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`;
+    if (body.includes('Generate a short')) {  // a title request: answer at once
+      res.end(chunk({ content: 'Bench' }, null) + chunk({}, 'stop') + 'data: [DONE]\n\n');
+      return;
+    }
+    const total = rate * (seconds + 5);
+    let k = 0;
+    const timer = setInterval(() => {
+      if (k++ < total) { res.write(chunk({ content: `[${Date.now()}]` }, null)); return; }
+      clearInterval(timer);
+      res.end(chunk({}, 'stop') + 'data: [DONE]\n\n');
+    }, 1000 / rate);
+    res.on('close', () => clearInterval(timer));
+  });
+});
+await new Promise((r) => provider.listen(0, '127.0.0.1', r));
+const server = await startServer(
+  { OPENROUTER_API_KEY: 'bench', OPENROUTER_BASE_URL: `http://127.0.0.1:${provider.address().port}/v1` },
+  ['--max-runs', String(runs)]);
+const pid = server.proc.pid;
+const tok = token(server.secret, 'bench');
+
+function rssKb() {
+  const m = fs.readFileSync(`/proc/${pid}/status`, 'utf8').match(/VmRSS:\s+(\d+)/);
+  return Number(m[1]);
+}
+function cpuTicks() {
+  const f = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return Number(f[11]) + Number(f[12]);  // utime + stime
+}
+
+const conversations = [];
+for (let i = 0; i < runs; i++) {
+  const p = await request(`${server.url}/api/projects`, 'POST', tok, { name: `p${i}` });
+  const c = await request(`${server.url}/api/conversations`, 'POST', tok, { projectId: p.body.projectId, title: 'bench' });
+  conversations.push(c.body.conversationId);
+}
+
+const delays = [];
+let measuring = false;
+let transitions = 0;
+const wsUrl = server.url.replace('http', 'ws') + '/api/1.48.0/sync';
+function subscribe(i) {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(wsUrl, { perMessageDeflate: false });
+    const seen = new Map();  // message id -> number of tokens already seen
+    ws.on('open', () => {
+      ws.send(JSON.stringify({ type: 'Connect', sessionId: `bench-${i}`, connectionCount: 0, lastCloseReason: null, clientTs: Date.now() }));
+      ws.send(JSON.stringify({ type: 'Authenticate', baseVersion: 0, tokenType: 'User', value: tok }));
+      ws.send(JSON.stringify({ type: 'ModifyQuerySet', baseVersion: 0, newVersion: 1, modifications: [
+        { type: 'Add', queryId: 0, udfPath: 'messages:getMessages', args: [{ conversationId: conversations[i % runs] }] }] }));
+    });
+    // One client in ten parses every Transition; the others only receive (and count) them,
+    // so this one-threaded client process keeps up and the delays are the server's.
+    const measured = i % 10 === 0;
+    let subscribed = false;
+    ws.on('message', (data) => {
+      const now = Date.now();
+      if (subscribed && !measured) { transitions++; return; }
+      const msg = JSON.parse(data);
+      if (msg.type !== 'Transition') return;
+      transitions++;
+      if (msg.endVersion.querySet === 1 && msg.startVersion.querySet === 0) { subscribed = true; resolve(ws); }
+      for (const mod of msg.modifications) {
+        if (mod.type !== 'QueryUpdated') continue;
+        for (const m of mod.value) {
+          if (m.role !== 'assistant') continue;
+          const tokens = m.content.match(/\[(\d+)\]/g) ?? [];
+          const before = seen.get(m._id) ?? 0;
+          if (measuring) for (let k = before; k < tokens.length; k++) delays.push(now - Number(tokens[k].slice(1, -1)));
+          seen.set(m._id, tokens.length);
+        }
+      }
+    });
+    ws.on('error', reject);
+  });
+}
+
+await sleep(500);
+const rssBefore = rssKb();
+const sockets = [];
+for (let i = 0; i < subscribers; i += 100) {
+  sockets.push(...await Promise.all(Array.from({ length: Math.min(100, subscribers - i) }, (_, k) => subscribe(i + k))));
+}
+await sleep(1000);
+const rssIdle = rssKb();
+console.log(`${subscribers} idle subscribers: RSS ${(rssBefore / 1024).toFixed(1)} -> ${(rssIdle / 1024).toFixed(1)} MiB, ` +
+  `${((rssIdle - rssBefore) / subscribers).toFixed(1)} KiB per idle connection`);
+
+for (const c of conversations) {
+  const r = await request(`${server.url}/api/messages`, 'POST', tok, { conversationId: c, message: 'stream' });
+  if (r.status !== 200) throw new Error(`POST /api/messages: ${r.status} ${JSON.stringify(r.body)}`);
+}
+await sleep(2000);  // let every run reach its steady stream
+measuring = true;
+const cpu0 = cpuTicks();
+const t0 = Date.now();
+transitions = 0;
+await sleep(seconds * 1000);
+measuring = false;
+const elapsed = (Date.now() - t0) / 1000;
+const cpu = (cpuTicks() - cpu0) / 100 / elapsed;  // CLK_TCK = 100
+const rssLive = rssKb();
+console.log(`${subscribers} subscribers, ${runs} runs x ${rate} tokens/s, ${seconds} s: ` +
+  `${delays.length} token deliveries, ${(transitions / elapsed).toFixed(0)} Transitions/s received`);
+console.log(`provider token -> client: p50 ${percentile(delays, 50)} ms, p99 ${percentile(delays, 99)} ms, ` +
+  `max ${Math.max(...delays)} ms`);
+console.log(`server CPU ${(cpu * 100).toFixed(0)}% of one core, RSS ${(rssLive / 1024).toFixed(1)} MiB while streaming`);
+for (const ws of sockets) ws.terminate();
+server.proc.kill('SIGTERM');
+provider.close();
+provider.closeAllConnections?.();
