@@ -22,5 +22,9 @@ check auth "http/|services/|agent/|runs/|providers/|store/" "auth is self-contai
 check providers "http/|services/|agent/|runs/|store/|sqlite3" "providers speak HTTP to models only"
 check agent "http/|runs/|sqlite3|store/sqlite/|boost/beast" "agent is below runs and http"
 check runs "http/|sqlite3|store/sqlite/|boost/beast" "runs is below http"
+check views "http/|sqlite3|store/|services/|agent/|runs/|providers/|realtime/" \
+  "views only render domain documents"
+check realtime "http/|sqlite3|store/sqlite/|boost/beast|agent/|runs/|providers/" \
+  "realtime speaks the sync protocol over services and the store interface, not over sockets"
 [ $fail -eq 0 ] && echo "layer rules hold"
 exit $fail

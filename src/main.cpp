@@ -95,7 +95,8 @@ int Serve(const cli::ServeOptions& o) {
     if (auto steps = EnvOpt("POLARIS_MAX_STEPS"))
       agent_config.max_steps = std::max(1, std::atoi(steps->c_str()));
     if (auto flush = EnvOpt("POLARIS_FLUSH_INTERVAL_MS"))
-      agent_config.flush_interval = std::chrono::milliseconds(std::clamp(std::atoi(flush->c_str()), 10, 1000));
+      agent_config.flush_interval =
+          std::chrono::milliseconds(std::clamp(std::atoi(flush->c_str()), 10, 1000));
     runs::RunManager runs(server.context().get_executor(),
                           agent::AgentDeps{db, chain, agent_config, &metrics},
                           runs::RunManagerConfig{o.max_runs});

@@ -12,7 +12,7 @@ class ProviderChain;
 namespace realtime {
 class CommitClock;
 class ConversationEvents;
-}
+}  // namespace realtime
 }  // namespace polaris
 
 namespace polaris::http {

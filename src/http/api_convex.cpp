@@ -70,8 +70,7 @@ void RegisterConvexRoutes(Router& router, StoreClient& db, realtime::CommitClock
              [&db](Request& req) { return Call(db, req, FunctionKind::kQuery); });
   router.Add("POST", "/api/mutation",
              [&db](Request& req) { return Call(db, req, FunctionKind::kMutation); });
-  router.Add("POST", "/api/function",
-             [&db](Request& req) { return Call(db, req, std::nullopt); });
+  router.Add("POST", "/api/function", [&db](Request& req) { return Call(db, req, std::nullopt); });
   // convex 1.48.0 sends query_ts without Authorization; a timestamp reveals nothing.
   router.Add(
       "POST", "/api/query_ts",

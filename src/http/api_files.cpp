@@ -3,11 +3,11 @@
 
 #include "domain/clock.h"
 #include "http/api.h"
-#include "views/documents.h"
 #include "http/json_util.h"
 #include "http/router.h"
 #include "services/files.h"
 #include "store/store_client.h"
+#include "views/documents.h"
 
 namespace polaris::http {
 namespace {

@@ -3,12 +3,12 @@
 
 #include "domain/clock.h"
 #include "http/api.h"
-#include "views/documents.h"
 #include "http/json_util.h"
 #include "http/router.h"
 #include "services/access.h"
 #include "services/projects.h"
 #include "store/store_client.h"
+#include "views/documents.h"
 
 namespace polaris::http {
 namespace {

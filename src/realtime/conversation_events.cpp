@@ -200,7 +200,8 @@ asio::awaitable<std::shared_ptr<ConversationLog>> ConversationEvents::Open(
   }
   std::weak_ptr<QuerySubscriber> weak = log;
   if (fresh || !log->Ready()) {
-    QuerySpec spec{"messages:getMessages", json::object{{"conversationId", conversation_id}}, owner};
+    QuerySpec spec{"messages:getMessages", json::object{{"conversationId", conversation_id}},
+                   owner};
     auto first = co_await hub_.Subscribe(weak, 0, std::move(spec));
     log->OnQueryResult(0, std::move(first));
   }

@@ -32,7 +32,8 @@ std::optional<std::int64_t> IntField(const json::object& o, std::string_view key
   const auto* v = Field(o, key);
   if (!v) return std::nullopt;
   if (v->is_int64()) return v->as_int64();
-  if (v->is_uint64() && v->as_uint64() <= INT64_MAX) return static_cast<std::int64_t>(v->as_uint64());
+  if (v->is_uint64() && v->as_uint64() <= INT64_MAX)
+    return static_cast<std::int64_t>(v->as_uint64());
   if (v->is_double()) {
     double d = v->as_double();
     if (d >= 0 && d <= 9007199254740991.0 && d == static_cast<double>(static_cast<std::int64_t>(d)))
@@ -141,8 +142,8 @@ asio::awaitable<void> SyncSession::OnModifyQuerySet(const json::object& msg) {
     co_return;
   }
   if (*base != requested_query_set_ || *next <= *base) {
-    Fatal("BaseVersionMismatch: ModifyQuerySet from " + std::to_string(*base) + " but the query set is at " +
-          std::to_string(requested_query_set_));
+    Fatal("BaseVersionMismatch: ModifyQuerySet from " + std::to_string(*base) +
+          " but the query set is at " + std::to_string(requested_query_set_));
     co_return;
   }
   std::vector<std::int64_t> added;
@@ -179,7 +180,8 @@ asio::awaitable<void> SyncSession::OnModifyQuerySet(const json::object& msg) {
     q.spec = QuerySpec{CanonicalUdfPath(*udf), args ? std::move(*args) : json::object{}, user_};
     pending_.erase(*id);
     if (!args) {
-      q.latest = MakeQueryFailure("ArgumentValidationError: args must be an array holding one object");
+      q.latest =
+          MakeQueryFailure("ArgumentValidationError: args must be an array holding one object");
     } else {
       auto result = co_await Watch(*id, q.spec);
       auto it = queries_.find(*id);  // a later Remove in this message may not have run yet
@@ -223,7 +225,8 @@ asio::awaitable<void> SyncSession::OnAuthenticate(const json::object& msg) {
     }
     user = sub.value();
   } else if (*token_type != "None") {
-    Send("{\"type\":\"AuthError\",\"error\":" + Quote("Unsupported token type \"" + *token_type + "\"") +
+    Send("{\"type\":\"AuthError\",\"error\":" +
+         Quote("Unsupported token type \"" + *token_type + "\"") +
          ",\"baseVersion\":" + std::to_string(*base) + ",\"authUpdateAttempted\":true}");
     Close(0, "");
     co_return;
@@ -282,7 +285,8 @@ asio::awaitable<void> SyncSession::OnMutation(const json::object& msg) {
     co_return;
   }
   if (claim.state == MutationLog::State::kRunning) {  // still running after 30 s
-    Send(respond_failure("InternalServerError: the first attempt of this mutation is still running"));
+    Send(respond_failure(
+        "InternalServerError: the first attempt of this mutation is still running"));
     co_return;
   }
   const Function* fn = FindFunction(CanonicalUdfPath(*udf));
@@ -301,8 +305,8 @@ asio::awaitable<void> SyncSession::OnMutation(const json::object& msg) {
     const std::uint64_t ts = deps_.clock.Latest();
     co_await deps_.hub.Settle(this);
     response = "{\"type\":\"MutationResponse\",\"requestId\":" + std::to_string(*request_id) +
-               ",\"success\":true,\"result\":" + outcome.value_json + ",\"ts\":\"" +
-               EncodeTs(ts) + "\",\"logLines\":[]}";
+               ",\"success\":true,\"result\":" + outcome.value_json + ",\"ts\":\"" + EncodeTs(ts) +
+               "\",\"logLines\":[]}";
   } else {
     response = respond_failure(outcome.error_message);
   }
@@ -321,8 +325,7 @@ void SyncSession::OnAction(const json::object& msg) {
 }
 
 std::string SyncSession::BuildTransition() {
-  Version end{requested_query_set_, requested_identity_,
-              std::max(sent_.ts, deps_.clock.Latest())};
+  Version end{requested_query_set_, requested_identity_, std::max(sent_.ts, deps_.clock.Latest())};
   std::string out = "{\"type\":\"Transition\",\"startVersion\":";
   out += VersionJson(sent_.query_set, sent_.identity, sent_.ts);
   out += ",\"endVersion\":";

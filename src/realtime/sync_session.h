@@ -34,8 +34,7 @@ struct SyncDeps {
   const TokenVerifier& verifier;
 };
 
-class SyncSession final : public QuerySubscriber,
-                          public std::enable_shared_from_this<SyncSession> {
+class SyncSession final : public QuerySubscriber, public std::enable_shared_from_this<SyncSession> {
  public:
   // executor: the connection's strand; every member runs there.
   SyncSession(boost::asio::any_io_executor executor, SyncDeps deps);
@@ -63,9 +62,9 @@ class SyncSession final : public QuerySubscriber,
   };
   struct Query {
     QuerySpec spec;
-    bool active = false;     // acknowledged in a Transition (or about to be)
-    QueryResultPtr latest;   // newest result from the hub
-    QueryResultPtr sent;     // last result sent to the client
+    bool active = false;    // acknowledged in a Transition (or about to be)
+    QueryResultPtr latest;  // newest result from the hub
+    QueryResultPtr sent;    // last result sent to the client
   };
   struct Pending {
     bool removed = false;

@@ -13,7 +13,8 @@ constexpr const char* kGetProject =
 constexpr const char* kListProjects =  // index projects_by_owner
     "SELECT id, owner_id, name, creation_time, updated_at FROM projects WHERE owner_id=? "
     "ORDER BY creation_time DESC, rowid DESC LIMIT ?";
-constexpr const char* kUpdateProject = "UPDATE projects SET name=?, updated_at=? WHERE id=? RETURNING owner_id";
+constexpr const char* kUpdateProject =
+    "UPDATE projects SET name=?, updated_at=? WHERE id=? RETURNING owner_id";
 constexpr const char* kTouchProject =
     "UPDATE projects SET updated_at=max(updated_at, ?) WHERE id=? RETURNING owner_id";
 constexpr const char* kDeleteProject = "DELETE FROM projects WHERE id=?";
@@ -58,7 +59,8 @@ constexpr const char* kListToolCalls =  // primary key
 
 constexpr const char* kUpdateContentIfCurrent =  // primary keys of messages and runs
     "UPDATE messages SET content=?1 WHERE id=?2 AND status='processing' AND EXISTS "
-    "(SELECT 1 FROM runs WHERE id=?3 AND status='executing' AND attempt=?4) RETURNING conversation_id";
+    "(SELECT 1 FROM runs WHERE id=?3 AND status='executing' AND attempt=?4) RETURNING "
+    "conversation_id";
 constexpr const char* kListProcessing =  // partial index messages_processing
     "SELECT id FROM messages WHERE status='processing'";
 
