@@ -167,6 +167,13 @@ bool TokenVerifier::VerifyAsymmetric(std::string_view alg, const std::optional<s
 }
 
 Result<std::string> TokenVerifier::Verify(std::string_view token, std::int64_t now_seconds) const {
+  auto claims = VerifyClaims(token, now_seconds);
+  if (!claims) return claims.error();
+  return std::move(claims->sub);
+}
+
+Result<VerifiedToken> TokenVerifier::VerifyClaims(std::string_view token,
+                                                  std::int64_t now_seconds) const {
   if (token.empty() || token.size() > kMaxTokenBytes) return InvalidToken();
   std::size_t dot1 = token.find('.');
   std::size_t dot2 = dot1 == std::string_view::npos ? dot1 : token.find('.', dot1 + 1);
@@ -234,7 +241,7 @@ Result<std::string> TokenVerifier::Verify(std::string_view token, std::int64_t n
     }
     if (!match) return Unauthorized("Invalid token audience");
   }
-  return std::move(*sub);
+  return VerifiedToken{std::move(*sub), *exp + kLeewaySeconds};
 }
 
 std::string IssueHs256Token(std::string_view secret, std::string_view sub, std::int64_t now_seconds,

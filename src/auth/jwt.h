@@ -19,6 +19,11 @@ struct AuthConfig {
   std::optional<std::string> audience;  // when set, aud (string or array) must contain it
 };
 
+struct VerifiedToken {
+  std::string sub;
+  double valid_until = 0;  // epoch seconds after which the token is refused (exp + leeway)
+};
+
 class TokenVerifier {
  public:
   // Loads the JWKS file (if configured). Fails when it is unreadable, invalid or holds no usable
@@ -28,6 +33,8 @@ class TokenVerifier {
   // Returns the token's `sub`. Every failure is ErrorCode::kUnauthorized with a short message
   // that reveals nothing about keys or configuration. Thread-safe: state is read-only.
   Result<std::string> Verify(std::string_view token, std::int64_t now_seconds) const;
+  // The same checks, also saying until when the token stays valid (long-lived sessions).
+  Result<VerifiedToken> VerifyClaims(std::string_view token, std::int64_t now_seconds) const;
 
  private:
   TokenVerifier(AuthConfig config, Jwks jwks);

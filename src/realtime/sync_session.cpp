@@ -5,6 +5,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
+#include <atomic>
 #include <chrono>
 #include <ctime>
 
@@ -65,7 +66,11 @@ std::string VersionJson(std::int64_t qs, std::int64_t identity, std::uint64_t ts
 }  // namespace
 
 SyncSession::SyncSession(asio::any_io_executor executor, SyncDeps deps)
-    : executor_(executor), deps_(deps), signal_(executor) {}
+    : executor_(executor), deps_(deps), signal_(executor), expiry_(executor) {
+  // Until Connect names the session, answers are kept under an id no other socket has.
+  static std::atomic<std::uint64_t> next{0};
+  session_id_ = "unnamed-" + std::to_string(++next);
+}
 
 SyncSession::~SyncSession() = default;
 
@@ -212,10 +217,11 @@ asio::awaitable<void> SyncSession::OnAuthenticate(const json::object& msg) {
     co_return;
   }
   std::string user;
+  double valid_until = 0;
   if (*token_type == "User") {
     auto token = StringField(msg, "value");
-    auto sub = token ? deps_.verifier.Verify(*token, std::time(nullptr))
-                     : Result<std::string>(Error{ErrorCode::kUnauthorized, "Missing token", {}});
+    auto sub = token ? deps_.verifier.VerifyClaims(*token, std::time(nullptr))
+                     : Result<VerifiedToken>(Error{ErrorCode::kUnauthorized, "Missing token", {}});
     if (!sub.ok()) {
       Send("{\"type\":\"AuthError\",\"error\":" +
            Quote("Could not verify token: " + sub.error().message) +
@@ -223,7 +229,8 @@ asio::awaitable<void> SyncSession::OnAuthenticate(const json::object& msg) {
       Close(0, "");
       co_return;
     }
-    user = sub.value();
+    user = sub->sub;
+    valid_until = sub->valid_until;
   } else if (*token_type != "None") {
     Send("{\"type\":\"AuthError\",\"error\":" +
          Quote("Unsupported token type \"" + *token_type + "\"") +
@@ -255,7 +262,29 @@ asio::awaitable<void> SyncSession::OnAuthenticate(const json::object& msg) {
     }
   }
   requested_identity_ = *base + 1;
+  ArmExpiry(valid_until);
   RequestTransition();
+}
+
+void SyncSession::ArmExpiry(double valid_until_seconds) {
+  const auto generation = ++auth_generation_;
+  expiry_.cancel();
+  if (user_.empty()) return;
+  const double now = std::chrono::duration<double>(
+                         std::chrono::system_clock::now().time_since_epoch())
+                         .count();
+  const auto delay = std::chrono::milliseconds(
+      static_cast<std::int64_t>(std::max(0.0, (valid_until_seconds - now) * 1000.0)));
+  expiry_.expires_after(delay);
+  expiry_.async_wait([weak = weak_from_this(), generation](const boost::system::error_code& ec) {
+    auto self = weak.lock();
+    if (ec || !self || self->closing_ || generation != self->auth_generation_) return;
+    // The client refreshes its token before expiry; one that did not is told and dropped, so
+    // an expired token never keeps receiving data. It reconnects and authenticates anew.
+    self->Send("{\"type\":\"AuthError\",\"error\":\"Token expired\",\"baseVersion\":" +
+               std::to_string(self->requested_identity_ - 1) + ",\"authUpdateAttempted\":false}");
+    self->Close(0, "");
+  });
 }
 
 asio::awaitable<void> SyncSession::OnMutation(const json::object& msg) {
@@ -270,13 +299,15 @@ asio::awaitable<void> SyncSession::OnMutation(const json::object& msg) {
     return "{\"type\":\"MutationResponse\",\"requestId\":" + std::to_string(*request_id) +
            ",\"success\":false,\"result\":" + Quote(message) + ",\"ts\":null,\"logLines\":[]}";
   };
-  // A re-sent mutation (same session and request id) gets its first answer again.
-  auto claim = deps_.mutations.Begin(session_id_, *request_id);
+  // A re-sent mutation (same session and request id) gets its first answer again. The user is
+  // part of the key: a session id alone must not reveal another user's answers.
+  const std::string log_key = user_ + '\n' + session_id_;
+  auto claim = deps_.mutations.Begin(log_key, *request_id);
   asio::steady_timer wait(executor_);
   for (int i = 0; claim.state == MutationLog::State::kRunning && i < 1500; ++i) {
     wait.expires_after(20ms);
     co_await wait.async_wait(asio::as_tuple(asio::use_awaitable));
-    claim = deps_.mutations.Begin(session_id_, *request_id);
+    claim = deps_.mutations.Begin(log_key, *request_id);
   }
   if (claim.state == MutationLog::State::kDone) {
     co_await deps_.hub.Settle(this);
@@ -310,7 +341,7 @@ asio::awaitable<void> SyncSession::OnMutation(const json::object& msg) {
   } else {
     response = respond_failure(outcome.error_message);
   }
-  deps_.mutations.Finish(session_id_, *request_id, response);
+  deps_.mutations.Finish(log_key, *request_id, response);
   Send(std::move(response));
   if (outcome.ok) RequestTransition();
 }
@@ -399,6 +430,7 @@ void SyncSession::Close(int code, std::string reason) {
   close_code_ = code;
   close_reason_ = std::move(reason);
   deps_.hub.UnsubscribeAll(this);
+  expiry_.cancel();
   Wake();
 }
 
@@ -407,6 +439,7 @@ void SyncSession::PeerClosed() {
     closing_ = true;
     close_code_ = -1;  // nothing to send: the peer is gone
     deps_.hub.UnsubscribeAll(this);
+    expiry_.cancel();
   }
   outbox_.clear();
   Wake();

@@ -86,10 +86,14 @@ class SyncSession final : public QuerySubscriber, public std::enable_shared_from
   void Fatal(std::string message);
   void Close(int code, std::string reason);
   void Wake();
+  // Ends the session when the token it authenticated with expires (unless replaced before).
+  void ArmExpiry(double valid_until_seconds);
 
   boost::asio::any_io_executor executor_;
   SyncDeps deps_;
   boost::asio::steady_timer signal_;
+  boost::asio::steady_timer expiry_;
+  std::uint64_t auth_generation_ = 0;
   std::string session_id_;
   std::string user_;
   std::int64_t requested_query_set_ = 0;
