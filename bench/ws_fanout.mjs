@@ -4,12 +4,15 @@
 //   node bench/ws_fanout.mjs [subscribers=1000] [runs=100] [tokens_per_s=50] [seconds=20]
 // - `runs` conversations (each in its own project), subscribers spread evenly over them,
 //   each on its own socket: Connect, Authenticate, ModifyQuerySet(messages:getMessages).
-// - A provider in this process streams tokens "[<send time ms>]" at `tokens_per_s` per run.
+// - A provider in this process streams tokens "~<send time>" at `tokens_per_s` per run (the
+//   time as ms modulo 10^7 in base 36: 6-7 characters, close to real token sizes, so the
+//   full-result pushes of the protocol carry realistic amounts of text).
 // - Each client parses its Transitions and records, per token, now - send time: the delay
 //   from the provider token to the client (through the agent, the store, the hub and the socket);
 //   one client in ten parses (the others only count frames) so that this process keeps up.
 // - Server CPU and RSS from /proc; memory per idle connection from RSS before/after connecting.
 import http from 'node:http';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import WebSocket from '../tests/convex/node_modules/ws/wrapper.mjs';
 import { startServer, token, request, percentile, sleep } from './lib.mjs';
@@ -19,31 +22,37 @@ const runs = Number(process.argv[3] ?? 100);
 const rate = Number(process.argv[4] ?? 50);
 const seconds = Number(process.argv[5] ?? 20);
 
-// The provider: tokens carry their send time; the stream lasts `seconds` + a margin.
-const provider = http.createServer((req, res) => {
-  let body = '';
-  req.on('data', (d) => { body += d; });
-  req.on('end', () => {
-    res.writeHead(200, { 'content-type': 'text/event-stream' });
-    const chunk = (delta, finish) =>
-      `data: ${JSON.stringify({ choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`;
-    if (body.includes('Generate a short')) {  // a title request: answer at once
-      res.end(chunk({ content: 'Bench' }, null) + chunk({}, 'stop') + 'data: [DONE]\n\n');
-      return;
-    }
-    const total = rate * (seconds + 5);
-    let k = 0;
-    const timer = setInterval(() => {
-      if (k++ < total) { res.write(chunk({ content: `[${Date.now()}]` }, null)); return; }
-      clearInterval(timer);
-      res.end(chunk({}, 'stop') + 'data: [DONE]\n\n');
-    }, 1000 / rate);
-    res.on('close', () => clearInterval(timer));
+// The provider runs in its own process (this script with --provider), so that its timers do
+// not compete with the 1,000 client sockets of this one.
+if (process.argv[2] === '--provider') {
+  const [rate, seconds] = [Number(process.argv[3]), Number(process.argv[4])];
+  const provider = http.createServer((req, res) => {
+    let body = '';
+    req.on('data', (d) => { body += d; });
+    req.on('end', () => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      const chunk = (delta, finish) =>
+        `data: ${JSON.stringify({ choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`;
+      const total = rate * (seconds + 5);
+      let k = 0;
+      const timer = setInterval(() => {
+        if (k++ < total) { res.write(chunk({ content: `~${(Date.now() % 1e7).toString(36)} ` }, null)); return; }
+        clearInterval(timer);
+        res.end(chunk({}, 'stop') + 'data: [DONE]\n\n');
+      }, 1000 / rate);
+      res.on('close', () => clearInterval(timer));
+    });
   });
+  provider.listen(0, '127.0.0.1', () => console.log(`provider ${provider.address().port}`));
+  process.on('SIGTERM', () => process.exit(0));
+} else {
+const providerProc = spawn(process.execPath,
+  [new URL(import.meta.url).pathname, '--provider', String(rate), String(seconds)], { stdio: ['ignore', 'pipe', 'inherit'] });
+const providerPort = await new Promise((resolve) => {
+  providerProc.stdout.on('data', (d) => { const m = /provider (\d+)/.exec(String(d)); if (m) resolve(Number(m[1])); });
 });
-await new Promise((r) => provider.listen(0, '127.0.0.1', r));
 const server = await startServer(
-  { OPENROUTER_API_KEY: 'bench', OPENROUTER_BASE_URL: `http://127.0.0.1:${provider.address().port}/v1` },
+  { OPENROUTER_API_KEY: 'bench', OPENROUTER_BASE_URL: `http://127.0.0.1:${providerPort}/v1` },
   ['--max-runs', String(runs)]);
 const pid = server.proc.pid;
 const tok = token(server.secret, 'bench');
@@ -93,9 +102,12 @@ function subscribe(i) {
         if (mod.type !== 'QueryUpdated') continue;
         for (const m of mod.value) {
           if (m.role !== 'assistant') continue;
-          const tokens = m.content.match(/\[(\d+)\]/g) ?? [];
+          const tokens = m.content.match(/~[0-9a-z]+/g) ?? [];
           const before = seen.get(m._id) ?? 0;
-          if (measuring) for (let k = before; k < tokens.length; k++) delays.push(now - Number(tokens[k].slice(1, -1)));
+          for (let k = before; measuring && k < tokens.length; k++) {
+            const sent = parseInt(tokens[k].slice(1), 36);
+            delays.push((((now % 1e7) - sent) + 1e7) % 1e7);
+          }
           seen.set(m._id, tokens.length);
         }
       }
@@ -136,5 +148,5 @@ console.log(`provider token -> client: p50 ${percentile(delays, 50)} ms, p99 ${p
 console.log(`server CPU ${(cpu * 100).toFixed(0)}% of one core, RSS ${(rssLive / 1024).toFixed(1)} MiB while streaming`);
 for (const ws of sockets) ws.terminate();
 server.proc.kill('SIGTERM');
-provider.close();
-provider.closeAllConnections?.();
+providerProc.kill('SIGTERM');
+}

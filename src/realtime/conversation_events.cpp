@@ -203,7 +203,9 @@ asio::awaitable<std::shared_ptr<ConversationLog>> ConversationEvents::Open(
     QuerySpec spec{"messages:getMessages", json::object{{"conversationId", conversation_id}},
                    owner};
     auto first = co_await hub_.Subscribe(weak, 0, std::move(spec));
-    log->OnQueryResult(0, std::move(first));
+    // A push may have brought a newer list while we waited: the first result only sets the
+    // starting state, it never rolls the log back.
+    if (!log->Ready()) log->OnQueryResult(0, std::move(first));
   }
   co_return log;
 }

@@ -1,11 +1,12 @@
 #include "realtime/sync_session.h"
 
+#include <algorithm>
+#include <atomic>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
-#include <atomic>
 #include <chrono>
 #include <ctime>
 
@@ -189,8 +190,10 @@ asio::awaitable<void> SyncSession::OnModifyQuerySet(const json::object& msg) {
           MakeQueryFailure("ArgumentValidationError: args must be an array holding one object");
     } else {
       auto result = co_await Watch(*id, q.spec);
-      auto it = queries_.find(*id);  // a later Remove in this message may not have run yet
-      if (it != queries_.end() && !it->second.latest) it->second.latest = std::move(result);
+      // Anything pushed while we waited came from before this subscription (the hub answers
+      // a subscription before it pushes to it), so the answer is the newest result.
+      auto it = queries_.find(*id);
+      if (it != queries_.end()) it->second.latest = std::move(result);
     }
     added.push_back(*id);
   }
@@ -256,7 +259,7 @@ asio::awaitable<void> SyncSession::OnAuthenticate(const json::object& msg) {
       auto result = co_await Watch(id, spec);
       it = queries_.find(id);
       if (it == queries_.end()) continue;
-      if (!it->second.latest) it->second.latest = std::move(result);
+      it->second.latest = std::move(result);  // newer than anything pushed meanwhile
       it->second.active = true;
       pending_[id];
     }
@@ -270,15 +273,22 @@ void SyncSession::ArmExpiry(double valid_until_seconds) {
   const auto generation = ++auth_generation_;
   expiry_.cancel();
   if (user_.empty()) return;
-  const double now = std::chrono::duration<double>(
-                         std::chrono::system_clock::now().time_since_epoch())
-                         .count();
-  const auto delay = std::chrono::milliseconds(
-      static_cast<std::int64_t>(std::max(0.0, (valid_until_seconds - now) * 1000.0)));
-  expiry_.expires_after(delay);
-  expiry_.async_wait([weak = weak_from_this(), generation](const boost::system::error_code& ec) {
+  const double now =
+      std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+  // Waits at most a day at a time: far-future (or absurd) expiries must not overflow the clock.
+  constexpr double kMaxWaitSeconds = 86400;
+  const double wait = std::clamp(valid_until_seconds - now, 0.0, kMaxWaitSeconds);
+  expiry_.expires_after(std::chrono::milliseconds(static_cast<std::int64_t>(wait * 1000.0)));
+  expiry_.async_wait([weak = weak_from_this(), generation,
+                      valid_until_seconds](const boost::system::error_code& ec) {
     auto self = weak.lock();
     if (ec || !self || self->closing_ || generation != self->auth_generation_) return;
+    const double now =
+        std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+    if (now < valid_until_seconds) {
+      self->ArmExpiry(valid_until_seconds);  // only a day went by: keep waiting
+      return;
+    }
     // The client refreshes its token before expiry; one that did not is told and dropped, so
     // an expired token never keeps receiving data. It reconnects and authenticates anew.
     self->Send("{\"type\":\"AuthError\",\"error\":\"Token expired\",\"baseVersion\":" +
