@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <boost/json/serialize.hpp>
 #include <climits>
 #include <cmath>
 #include <initializer_list>
@@ -148,6 +149,31 @@ Value Null(const Result<T>& r) {
 
 // ---- Conversations and messages -----------------------------------------------------------
 
+// Convex clients reject object keys that start with '$', hold non-printable-ASCII characters
+// or exceed 1,024 characters, and would fail the whole query. Tool-call arguments come from
+// the model, so a value with such a key is handed over as its JSON text instead.
+bool ConvexSafeKeys(const json::value& v) {
+  if (v.is_array()) {
+    for (const auto& item : v.as_array()) {
+      if (!ConvexSafeKeys(item)) return false;
+    }
+  } else if (v.is_object()) {
+    for (const auto& [key, item] : v.as_object()) {
+      if (key.empty() || key.size() > 1024 || key.front() == '$') return false;
+      for (char c : key) {
+        if (static_cast<unsigned char>(c) < 32 || static_cast<unsigned char>(c) >= 127)
+          return false;
+      }
+      if (!ConvexSafeKeys(item)) return false;
+    }
+  }
+  return true;
+}
+
+void MakeConvexSafe(json::value& v) {
+  if (!ConvexSafeKeys(v)) v = json::string(json::serialize(v));
+}
+
 Value GetMessages(FunctionContext& ctx, const json::object& args) {
   auto checked = CheckArgs(args, {Id("conversationId", Table::kConversation)});
   if (!checked) return checked.error();
@@ -157,7 +183,17 @@ Value GetMessages(FunctionContext& ctx, const json::object& args) {
   if (!conv) return conv.error();
   // Deleting the project removes the messages without touching their topic.
   ctx.topics.push_back(topics::Conversations(conv->project_id));
-  return views::ToJsonArray(ctx.repo.ListMessages(id));  // ownership checked just above
+  json::value list = views::ToJsonArray(ctx.repo.ListMessages(id));  // ownership checked above
+  for (auto& m : list.as_array()) {
+    auto* calls = m.as_object().if_contains("toolCalls");
+    if (!calls) continue;
+    for (auto& call : calls->as_array()) {
+      for (const char* key : {"args", "result"}) {
+        if (auto* v = call.as_object().if_contains(key)) MakeConvexSafe(*v);
+      }
+    }
+  }
+  return list;
 }
 
 Value GetConversations(FunctionContext& ctx, const json::object& args) {

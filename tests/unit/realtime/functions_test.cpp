@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <cmath>
 #include <limits>
@@ -640,3 +641,30 @@ TEST_F(Functions, MutationsFillNoTopics) {
 
 }  // namespace
 }  // namespace polaris::realtime
+
+// Tool-call arguments come from the model; keys a Convex client rejects ('$' first, control
+// or non-ASCII characters) must not break the whole query: such a value becomes its JSON text.
+TEST_F(Functions, GetMessagesKeepsToolCallsConvexSafe) {
+  Conversation c = MakeConversation(kAlice, project_.id, 200);
+  Message m;
+  m.id = NewId(Table::kMessage);
+  m.creation_time = 300;
+  m.conversation_id = c.id;
+  m.project_id = c.project_id;
+  m.role = Role::kAssistant;
+  m.status = MessageStatus::kCompleted;
+  m.tool_calls = {
+      ToolCall{"call_1", "write_file", R"({"path":"a.ts","content":"x"})", R"({"success":true})"},
+      ToolCall{"call_2", "read_file", R"({"$ref":"#/x","nested":{"ok":1}})", {}},
+      ToolCall{"call_3", "read_file", R"({"path":{"caf\u00e9":1}})", {}}};
+  repo().InsertMessage(m);
+
+  json::value v = Ok("messages:getMessages", {{"conversationId", c.id}});
+  const auto& calls = v.as_array()[0].at("toolCalls").as_array();
+  EXPECT_EQ(calls[0].at("args"), json::parse(R"({"path":"a.ts","content":"x"})"));
+  EXPECT_EQ(calls[0].at("result"), json::parse(R"({"success":true})"));
+  ASSERT_TRUE(calls[1].at("args").is_string());
+  EXPECT_EQ(json::parse(calls[1].at("args").as_string()),
+            json::parse(R"({"$ref":"#/x","nested":{"ok":1}})"));
+  EXPECT_TRUE(calls[2].at("args").is_string());
+}
