@@ -639,8 +639,6 @@ TEST_F(Functions, MutationsFillNoTopics) {
   EXPECT_TRUE(out.topics.empty());
 }
 
-}  // namespace
-}  // namespace polaris::realtime
 
 // Tool-call arguments come from the model; keys a Convex client rejects ('$' first, control
 // or non-ASCII characters) must not break the whole query: such a value becomes its JSON text.
@@ -668,3 +666,6 @@ TEST_F(Functions, GetMessagesKeepsToolCallsConvexSafe) {
             json::parse(R"({"$ref":"#/x","nested":{"ok":1}})"));
   EXPECT_TRUE(calls[2].at("args").is_string());
 }
+
+}  // namespace
+}  // namespace polaris::realtime
