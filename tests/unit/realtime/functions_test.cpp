@@ -639,7 +639,6 @@ TEST_F(Functions, MutationsFillNoTopics) {
   EXPECT_TRUE(out.topics.empty());
 }
 
-
 // Tool-call arguments come from the model; keys a Convex client rejects ('$' first, control
 // or non-ASCII characters) must not break the whole query: such a value becomes its JSON text.
 TEST_F(Functions, GetMessagesKeepsToolCallsConvexSafe) {
