@@ -126,6 +126,7 @@ asio::awaitable<void> Server::Impl::Accept() {
 asio::awaitable<bool> Server::Impl::Write(beast::tcp_stream& stream,
                                           bhttp::response<bhttp::string_body>& res) {
   res.set(bhttp::field::server, "polaris");
+  res.set(bhttp::field::access_control_allow_origin, "*");
   res.prepare_payload();
   stream.expires_after(kWriteTimeout);
   auto [ec, n] = co_await bhttp::async_write(stream, res, tuple_awaitable);
@@ -195,6 +196,20 @@ asio::awaitable<void> Server::Impl::Session(tcp::socket socket) {
     }
 
     auto raw = parser.release();
+    // CORS preflight: browsers on another origin may call the API (tokens travel in the
+    // Authorization header, never in cookies, so allowing any origin exposes nothing).
+    if (raw.method() == bhttp::verb::options &&
+        raw.find("Access-Control-Request-Method") != raw.end()) {
+      bhttp::response<bhttp::string_body> res{bhttp::status::no_content, raw.version()};
+      res.set(bhttp::field::access_control_allow_origin, "*");
+      res.set(bhttp::field::access_control_allow_methods, "GET, POST, PUT, PATCH, DELETE, OPTIONS");
+      res.set(bhttp::field::access_control_allow_headers,
+              "Authorization, Content-Type, Convex-Client, Idempotency-Key, Last-Event-ID");
+      res.set(bhttp::field::access_control_max_age, "86400");
+      res.keep_alive(raw.keep_alive() && !stopping);
+      if (!co_await Write(stream, res) || !res.keep_alive()) break;
+      continue;
+    }
     if (sync && IsSyncUpgrade(raw)) {
       co_await ServeSyncSocket(std::move(stream), std::move(raw), *sync);
       co_return;
@@ -228,6 +243,7 @@ asio::awaitable<bool> Server::Impl::WriteStream(beast::tcp_stream& stream, Respo
                                                 unsigned version) {
   bhttp::response<bhttp::empty_body> res{static_cast<bhttp::status>(out.status), version};
   res.set(bhttp::field::server, "polaris");
+  res.set(bhttp::field::access_control_allow_origin, "*");
   res.set(bhttp::field::content_type, out.content_type);
   res.set(bhttp::field::cache_control, "no-cache");
   for (const auto& [k, v] : out.headers) res.set(k, v);
