@@ -40,23 +40,12 @@ awaitable<Response> Call(StoreClient& db, Request& req, std::optional<FunctionKi
   if (!body) co_return ErrorResponse(body.error());
   auto path = RequireString(*body, "path");
   if (!path) co_return ErrorResponse(path.error());
-  json::object args;
-  if (auto it = body->find("args"); it != body->end()) {
-    const auto& a = it->value();
-    if (a.is_array() && a.as_array().size() == 1 && a.as_array()[0].is_object()) {
-      args = a.as_array()[0].as_object();
-    } else if (a.is_object()) {
-      args = a.as_object();
-    } else if (!(a.is_array() && a.as_array().empty())) {
-      co_return ErrorResponse(400, "Invalid args: expected [object] or object");
-    }
-  }
-  const auto canonical = realtime::CanonicalUdfPath(*path);
-  const realtime::Function* fn = realtime::FindFunction(canonical);
-  if (!fn || (kind && fn->kind != *kind)) {
-    co_return Failure("Could not find public function for '" + *path + "'");
-  }
-  auto outcome = co_await realtime::CallFunction(db, *fn, req.user, std::move(args));
+  auto args = realtime::ArgsFromWire(body->if_contains("args"));
+  if (!args) co_return ErrorResponse(400, "Invalid args: expected [object] or object");
+  const realtime::Function* fn = kind ? realtime::FindFunction(*path, *kind)
+                                      : realtime::FindFunction(realtime::CanonicalUdfPath(*path));
+  if (!fn) co_return Failure(realtime::UnknownFunctionError(*path));
+  auto outcome = co_await realtime::CallFunction(db, *fn, req.user, std::move(*args));
   if (!outcome.ok) co_return Failure(outcome.error_message);
   co_return Success(outcome.value_json);
 }

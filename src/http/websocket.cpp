@@ -26,16 +26,6 @@ std::string_view PathOf(std::string_view target) {
   return target.substr(0, target.find('?'));
 }
 
-bool IEquals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(a[i])) !=
-        std::tolower(static_cast<unsigned char>(b[i])))
-      return false;
-  }
-  return true;
-}
-
 // Reads client frames and hands them to the session, one at a time.
 asio::awaitable<void> ReadLoop(std::shared_ptr<Socket> ws,
                                std::shared_ptr<realtime::SyncSession> session) {
@@ -56,8 +46,7 @@ asio::awaitable<void> ReadLoop(std::shared_ptr<Socket> ws,
 }  // namespace
 
 bool IsSyncUpgrade(const UpgradeRequest& req) {
-  if (req.method() != beast::http::verb::get) return false;
-  if (!IEquals(req[beast::http::field::upgrade], "websocket")) return false;
+  if (!websocket::is_upgrade(req)) return false;  // GET, HTTP/1.1, Connection/Upgrade headers
   auto path = PathOf(req.target());
   if (path == "/api/sync") return true;
   constexpr std::string_view kPrefix = "/api/", kSuffix = "/sync";

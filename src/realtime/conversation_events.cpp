@@ -25,7 +25,7 @@ std::string Frame(std::int64_t id, std::string_view event, std::string_view data
   return out;
 }
 
-std::int64_t NowMicrosBase() {
+std::int64_t FirstEventIdFromClock() {
   // Ids start from the clock (ms * 1000), so they keep growing across restarts too.
   return std::chrono::duration_cast<std::chrono::milliseconds>(
              std::chrono::system_clock::now().time_since_epoch())
@@ -191,7 +191,7 @@ asio::awaitable<std::shared_ptr<ConversationLog>> ConversationEvents::Open(
     if (!e.log) {
       auto it = last_ids_.find(conversation_id);
       // A recreated log moves past its old ids, so a cursor from before gets a snapshot.
-      std::int64_t first = it != last_ids_.end() ? it->second + 1 : NowMicrosBase();
+      std::int64_t first = it != last_ids_.end() ? it->second + 1 : FirstEventIdFromClock();
       e.log = std::make_shared<ConversationLog>(first);
       fresh = true;
     }

@@ -3,6 +3,7 @@
 #include <boost/json/serialize.hpp>
 #include <chrono>
 
+#include "domain/clock.h"
 #include "realtime/convex_encoding.h"
 #include "store/store_client.h"
 
@@ -10,12 +11,6 @@ namespace polaris::realtime {
 namespace asio = boost::asio;
 
 namespace {
-Millis NowMillis() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 CallOutcome Run(Repo& repo, const Function& fn, const std::string& user,
                 const boost::json::object& args) {
   std::vector<std::string> topics;

@@ -420,4 +420,23 @@ const Function* FindFunction(std::string_view canonical_path) {
   return nullptr;
 }
 
+const Function* FindFunction(std::string_view udf_path, FunctionKind kind) {
+  const Function* fn = FindFunction(CanonicalUdfPath(udf_path));
+  return fn && fn->kind == kind ? fn : nullptr;
+}
+
+std::string UnknownFunctionError(std::string_view udf_path) {
+  return "Could not find public function for '" + std::string(udf_path) + "'";
+}
+
+std::optional<json::object> ArgsFromWire(const json::value* args) {
+  if (!args) return json::object{};
+  if (args->is_object()) return args->as_object();
+  if (!args->is_array()) return std::nullopt;
+  const auto& a = args->as_array();
+  if (a.empty()) return json::object{};
+  if (a.size() == 1 && a[0].is_object()) return a[0].as_object();
+  return std::nullopt;
+}
+
 }  // namespace polaris::realtime

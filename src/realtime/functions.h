@@ -4,6 +4,7 @@
 // one store transaction on a store thread, over the services layer.
 #include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -36,5 +37,12 @@ struct Function {
 std::string CanonicalUdfPath(std::string_view udf_path);
 // nullptr for an unknown function. Takes a canonical path.
 const Function* FindFunction(std::string_view canonical_path);
+// The function at udf_path (canonicalised here) when it exists and is of this kind.
+const Function* FindFunction(std::string_view udf_path, FunctionKind kind);
+// What a caller of a missing function (or one of the other kind) is told.
+std::string UnknownFunctionError(std::string_view udf_path);
+// Function arguments as clients send them: `[{...}]` (the sync protocol), `{...}`
+// (/api/function), `[]` or absent (no arguments). nullopt for anything else.
+std::optional<boost::json::object> ArgsFromWire(const boost::json::value* args);
 
 }  // namespace polaris::realtime

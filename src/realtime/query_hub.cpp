@@ -10,6 +10,7 @@
 #include <set>
 #include <unordered_map>
 
+#include "domain/clock.h"
 #include "realtime/await_callback.h"
 #include "realtime/convex_encoding.h"
 #include "realtime/functions.h"
@@ -22,12 +23,6 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 constexpr auto kMinRerunInterval = std::chrono::milliseconds(50);
-
-Millis NowMillis() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 QueryResultPtr MakeSuccess(std::string value_json) {
   auto r = std::make_shared<QueryResult>();
@@ -241,10 +236,8 @@ asio::awaitable<QueryResultPtr> QueryHub::Subscribe(std::weak_ptr<QuerySubscribe
                               done = std::move(done)]() mutable {
       auto sub = subscriber.lock();
       if (!sub) return done(MakeQueryFailure("Subscriber gone"));
-      const Function* fn = FindFunction(spec.udf_path);
-      if (!fn || fn->kind != FunctionKind::kQuery) {
-        return done(MakeQueryFailure("Could not find public function for '" + spec.udf_path + "'"));
-      }
+      const Function* fn = FindFunction(spec.udf_path, FunctionKind::kQuery);
+      if (!fn) return done(MakeQueryFailure(UnknownFunctionError(spec.udf_path)));
       impl->Detach(sub.get(), query_id);  // re-adding an id replaces its query
       auto key = Impl::KeyOf(spec);
       auto& inst = impl->instances[key];

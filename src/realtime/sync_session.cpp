@@ -48,14 +48,8 @@ std::optional<std::string> StringField(const json::object& o, std::string_view k
   if (!v || !v->is_string()) return std::nullopt;
   return std::string(v->as_string());
 }
-// Over the WebSocket, args is an array holding exactly one object.
 std::optional<json::object> ArgsOf(const json::object& msg) {
-  const auto* v = Field(msg, "args");
-  if (!v) return json::object{};
-  if (v->is_array() && v->as_array().size() == 1 && v->as_array()[0].is_object())
-    return v->as_array()[0].as_object();
-  if (v->is_object()) return v->as_object();
-  return std::nullopt;
+  return ArgsFromWire(Field(msg, "args"));
 }
 std::string Quote(std::string_view s) {
   return json::serialize(json::string(s));
@@ -226,19 +220,13 @@ asio::awaitable<void> SyncSession::OnAuthenticate(const json::object& msg) {
     auto sub = token ? deps_.verifier.VerifyClaims(*token, std::time(nullptr))
                      : Result<VerifiedToken>(Error{ErrorCode::kUnauthorized, "Missing token", {}});
     if (!sub.ok()) {
-      Send("{\"type\":\"AuthError\",\"error\":" +
-           Quote("Could not verify token: " + sub.error().message) +
-           ",\"baseVersion\":" + std::to_string(*base) + ",\"authUpdateAttempted\":true}");
-      Close(0, "");
+      RejectAuth("Could not verify token: " + sub.error().message, *base, true);
       co_return;
     }
     user = sub->sub;
     valid_until = sub->valid_until;
   } else if (*token_type != "None") {
-    Send("{\"type\":\"AuthError\",\"error\":" +
-         Quote("Unsupported token type \"" + *token_type + "\"") +
-         ",\"baseVersion\":" + std::to_string(*base) + ",\"authUpdateAttempted\":true}");
-    Close(0, "");
+    RejectAuth("Unsupported token type \"" + *token_type + "\"", *base, true);
     co_return;
   }
   if (user != user_) {
@@ -246,7 +234,6 @@ asio::awaitable<void> SyncSession::OnAuthenticate(const json::object& msg) {
     // Every watched query runs again as the new user.
     std::vector<std::int64_t> ids;
     for (auto& [id, q] : queries_) {
-      if (q.spec.udf_path.empty()) continue;
       q.spec.user = user_;
       q.active = false;
       q.latest = nullptr;
@@ -291,9 +278,7 @@ void SyncSession::ArmExpiry(double valid_until_seconds) {
     }
     // The client refreshes its token before expiry; one that did not is told and dropped, so
     // an expired token never keeps receiving data. It reconnects and authenticates anew.
-    self->Send("{\"type\":\"AuthError\",\"error\":\"Token expired\",\"baseVersion\":" +
-               std::to_string(self->requested_identity_ - 1) + ",\"authUpdateAttempted\":false}");
-    self->Close(0, "");
+    self->RejectAuth("Token expired", self->requested_identity_ - 1, false);
   });
 }
 
@@ -330,10 +315,10 @@ asio::awaitable<void> SyncSession::OnMutation(const json::object& msg) {
         "InternalServerError: the first attempt of this mutation is still running"));
     co_return;
   }
-  const Function* fn = FindFunction(CanonicalUdfPath(*udf));
+  const Function* fn = FindFunction(*udf, FunctionKind::kMutation);
   CallOutcome outcome;
-  if (!fn || fn->kind != FunctionKind::kMutation) {
-    outcome.error_message = "Could not find public function for '" + *udf + "'";
+  if (!fn) {
+    outcome.error_message = UnknownFunctionError(*udf);
   } else if (!args) {
     outcome.error_message = "ArgumentValidationError: args must be an array holding one object";
   } else {
@@ -445,14 +430,18 @@ void SyncSession::Close(int code, std::string reason) {
 }
 
 void SyncSession::PeerClosed() {
-  if (!closing_) {
-    closing_ = true;
-    close_code_ = -1;  // nothing to send: the peer is gone
-    deps_.hub.UnsubscribeAll(this);
-    expiry_.cancel();
-  }
+  Close(-1, "");  // -1: nothing to send, the peer is gone
   outbox_.clear();
   Wake();
+}
+
+// AuthError, then a close without a code (the client sees 1005, as with the reference server).
+void SyncSession::RejectAuth(const std::string& error, std::int64_t base_version,
+                             bool update_attempted) {
+  Send("{\"type\":\"AuthError\",\"error\":" + Quote(error) +
+       ",\"baseVersion\":" + std::to_string(base_version) +
+       ",\"authUpdateAttempted\":" + (update_attempted ? "true" : "false") + "}");
+  Close(0, "");
 }
 
 void SyncSession::Wake() {

@@ -84,6 +84,7 @@ class SyncSession final : public QuerySubscriber, public std::enable_shared_from
   void Send(std::string frame);
   void RequestTransition();
   void Fatal(std::string message);
+  void RejectAuth(const std::string& error, std::int64_t base_version, bool update_attempted);
   void Close(int code, std::string reason);
   void Wake();
   // Ends the session when the token it authenticated with expires (unless replaced before).

@@ -666,5 +666,23 @@ TEST_F(Functions, GetMessagesKeepsToolCallsConvexSafe) {
   EXPECT_TRUE(calls[2].at("args").is_string());
 }
 
+// Arguments arrive as [{...}] over the sync protocol and as {...} on /api/function.
+TEST_F(Functions, ArgsFromWireShapes) {
+  json::value one = json::parse(R"([{"a":1}])");
+  json::value obj = json::parse(R"({"a":1})");
+  json::value empty = json::parse("[]");
+  EXPECT_EQ(ArgsFromWire(&one), (json::object{{"a", 1}}));
+  EXPECT_EQ(ArgsFromWire(&obj), (json::object{{"a", 1}}));
+  EXPECT_EQ(ArgsFromWire(&empty), json::object{});
+  EXPECT_EQ(ArgsFromWire(nullptr), json::object{});
+  for (const char* bad : {R"([{"a":1},{"b":2}])", "[1]", "\"x\"", "3", "null"}) {
+    json::value v = json::parse(bad);
+    EXPECT_FALSE(ArgsFromWire(&v)) << bad;
+  }
+  EXPECT_EQ(FindFunction("messages:getMessages", FunctionKind::kMutation), nullptr);
+  EXPECT_NE(FindFunction("messages.js:getMessages", FunctionKind::kQuery), nullptr);
+  EXPECT_EQ(UnknownFunctionError("x:y"), "Could not find public function for 'x:y'");
+}
+
 }  // namespace
 }  // namespace polaris::realtime
