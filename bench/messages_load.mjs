@@ -5,6 +5,7 @@
 // 2. POSTs arrive at `post_rate`/s, each into its own idle project, for `seconds`.
 // 3. The delay from a provider token to the stored message (see below).
 import http from 'node:http';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { startMock, startServer, token, request, percentile, sleep } from './lib.mjs';
 
 const streaming = Number(process.argv[2] ?? 256);
@@ -41,6 +42,8 @@ console.log(metrics.split('\n').filter((l) => l.startsWith('polaris_runs{')).joi
 
 const lat = [];
 let errors = 0;
+const loopDelay = monitorEventLoopDelay({ resolution: 1 });
+loopDelay.enable();
 const started = Date.now();
 const inflight = [];
 for (let i = 0; i < targets.length; i++) {
@@ -52,9 +55,13 @@ for (let i = 0; i < targets.length; i++) {
 }
 await Promise.all(inflight);
 const elapsed = (Date.now() - started) / 1000;
+loopDelay.disable();
 console.log(`POST /api/messages at ${rate}/s target while ${streaming} runs stream: ` +
   `${(lat.length / elapsed).toFixed(0)} acks/s, p50 ${percentile(lat, 50).toFixed(2)} ms, ` +
   `p99 ${percentile(lat, 99).toFixed(2)} ms, max ${Math.max(...lat).toFixed(2)} ms, errors ${errors}`);
+// The load generator's own event-loop delay is part of every latency above (it shares the cores).
+console.log(`  load generator event-loop delay: p50 ${(loopDelay.percentile(50) / 1e6).toFixed(2)} ms, ` +
+  `p99 ${(loopDelay.percentile(99) / 1e6).toFixed(2)} ms, max ${(loopDelay.max / 1e6).toFixed(2)} ms`);
 server.proc.kill('SIGTERM');
 await new Promise((r) => server.proc.on('exit', r));  // keep the next part on a quiet machine
 

@@ -155,11 +155,14 @@ awaitable<void> RunExecution::Flush(bool force) {
   // run and the message like Fenced() does.
   if (fenced_out_ || cancel_.cancelled()) co_return;
   bool written = false;
-  co_await deps_.db.Write([&](Repo& repo) {
+  // Relaxed durability: a power loss may lose the last flushes, but the run resumes from its
+  // last completed step and rewrites this text anyway; a process crash loses nothing.
+  Store::WriteJob write = [&](Repo& repo) {
     written = repo.UpdateContentIfCurrent(message_id_, run_id_, attempt_, content);
     if (written) repo.TouchConversation(conversation_id_, NowMillis());
     return written;
-  });
+  };
+  co_await deps_.db.Write(std::move(write), Store::Durability::kRelaxed);
   if (!written) {
     FenceOut();
     co_return;

@@ -63,6 +63,9 @@ asio::awaitable<void> ServeSyncSocket(beast::tcp_stream stream, UpgradeRequest r
   ws->set_option(timeouts);
   ws->read_message_max(kMaxFrame);
   ws->text(true);
+  // One frame per message, written in one gather write: fragmenting at the default 4 KiB
+  // write buffer costs a socket write per fragment, and pushes are often larger.
+  ws->auto_fragment(false);
   auto [aec] = co_await ws->async_accept(req, tuple_awaitable);
   if (aec) co_return;
 

@@ -359,21 +359,30 @@ std::string SyncSession::BuildTransition() {
   out += ",\"modifications\":[";
   bool first = true;
   for (const auto& [id, p] : pending_) {
-    std::string mod;
     auto it = queries_.find(id);
-    if (p.removed && it == queries_.end()) {
-      mod = "{\"type\":\"QueryRemoved\",\"queryId\":" + std::to_string(id) + "}";
-    } else if (it != queries_.end() && it->second.active && it->second.latest) {
+    const bool removed = p.removed && it == queries_.end();
+    const bool updated = !removed && it != queries_.end() && it->second.active && it->second.latest;
+    if (!removed && !updated) continue;
+    if (updated) {
       auto& q = it->second;
       if (!p.removed && q.sent && q.sent->fragment == q.latest->fragment) continue;
       q.sent = q.latest;
-      mod = "{\"queryId\":" + std::to_string(id) + "," + q.latest->fragment;
-    } else {
-      continue;
     }
     if (!first) out += ',';
     first = false;
-    out += mod;
+    // Appended in place: the shared result is copied once, straight into this frame.
+    if (removed) {
+      out += "{\"type\":\"QueryRemoved\",\"queryId\":";
+      out += std::to_string(id);
+      out += '}';
+    } else {
+      const std::string& fragment = it->second.latest->fragment;
+      out.reserve(out.size() + fragment.size() + 32);
+      out += "{\"queryId\":";
+      out += std::to_string(id);
+      out += ',';
+      out += fragment;
+    }
   }
   out += "]}";
   pending_.clear();

@@ -1,6 +1,7 @@
 #pragma once
 // Store: runs Repo jobs off the network threads. Reads run on reader threads; writes go to one
-// writer that commits every pending write in a single fsynced transaction (group commit).
+// writer that commits every pending write in a single transaction (group commit), fsynced
+// whenever it holds a durable write.
 #include <exception>
 #include <functional>
 #include <string>
@@ -18,6 +19,11 @@ class Store {
   // Called on a store thread once the job has run (and, for writes, is durable); the
   // exception_ptr is set when the job threw or the commit failed.
   using Done = std::function<void(std::exception_ptr)>;
+  // kDurable: done means the write survives power loss (the commit is fsynced).
+  // kRelaxed: done means the write is committed and visible and survives a process crash; a
+  // power loss may drop it until the next durable commit or checkpoint syncs the log. For
+  // writes that are superseded anyway, such as the periodic content of a streaming reply.
+  enum class Durability { kDurable, kRelaxed };
 
   virtual ~Store() = default;
   // Told, on the writer thread, the topics each committed batch changed (deduplicated),
@@ -26,7 +32,8 @@ class Store {
   virtual void SetCommitListener(CommitListener listener) = 0;
 
   virtual void SubmitRead(ReadJob job, Done done) = 0;
-  virtual void SubmitWrite(WriteJob job, Done done) = 0;
+  virtual void SubmitWrite(WriteJob job, Done done,
+                           Durability durability = Durability::kDurable) = 0;
   // Finishes every queued job, then stops the threads. Idempotent.
   virtual void Close() = 0;
 };

@@ -51,10 +51,10 @@ void SqliteStore::SubmitRead(ReadJob job, Done done) {
   read_cv_.notify_one();
 }
 
-void SqliteStore::SubmitWrite(WriteJob job, Done done) {
+void SqliteStore::SubmitWrite(WriteJob job, Done done, Durability durability) {
   {
     std::lock_guard lock(mu_);
-    writes_.push_back({std::move(job), std::move(done)});
+    writes_.push_back({std::move(job), std::move(done), durability});
   }
   write_cv_.notify_one();
 }
@@ -65,6 +65,7 @@ void SqliteStore::WriterLoop() {
   // where they would stall every write waiting on the batch.
   db.Exec("PRAGMA wal_autocheckpoint=0");
   SqliteRepo repo(db);
+  bool synced = true;  // the connection opens with synchronous=FULL
   std::vector<Write> batch;
   std::vector<std::exception_ptr> errors;
   std::vector<std::string> topics;
@@ -81,10 +82,19 @@ void SqliteStore::WriterLoop() {
     errors.assign(batch.size(), nullptr);
     std::exception_ptr commit_error;
     try {
-      db.Exec("BEGIN IMMEDIATE");
+      // Only a batch holding a durable write pays for an fsync. Its sync also covers every
+      // relaxed batch before it: the WAL is one append-only file.
+      const bool sync = std::any_of(batch.begin(), batch.end(), [](const Write& w) {
+        return w.durability == Durability::kDurable;
+      });
+      if (sync != synced) {
+        db.Run(sync ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL");
+        synced = sync;
+      }
+      db.Run("BEGIN IMMEDIATE");
       for (std::size_t i = 0; i < batch.size(); ++i) {
         // A savepoint per job: one failing job rolls back alone, the batch still commits.
-        db.Exec("SAVEPOINT job");
+        db.Run("SAVEPOINT job");
         bool keep = false;
         try {
           keep = batch[i].job(repo);
@@ -96,11 +106,11 @@ void SqliteStore::WriterLoop() {
           topics.insert(topics.end(), std::make_move_iterator(changed.begin()),
                         std::make_move_iterator(changed.end()));
         } else {
-          db.Exec("ROLLBACK TO job");
+          db.Run("ROLLBACK TO job");
         }
-        db.Exec("RELEASE job");
+        db.Run("RELEASE job");
       }
-      db.Exec("COMMIT");
+      db.Run("COMMIT");
     } catch (...) {
       commit_error = std::current_exception();
       try {

@@ -21,13 +21,14 @@ class SqliteStore final : public Store {
 
   void SetCommitListener(CommitListener listener) override { listener_ = std::move(listener); }
   void SubmitRead(ReadJob job, Done done) override;
-  void SubmitWrite(WriteJob job, Done done) override;
+  void SubmitWrite(WriteJob job, Done done, Durability durability = Durability::kDurable) override;
   void Close() override;
 
  private:
   struct Write {
     WriteJob job;
     Done done;
+    Durability durability = Durability::kDurable;
   };
   struct Read {
     ReadJob job;

@@ -302,6 +302,72 @@ TEST_F(StoreSqliteStore, RollbackAndExceptionsStayInsideTheirJobWithinOneBatch) 
   EXPECT_EQ(CountOnDisk("projects"), 1 + 2 * kept);
 }
 
+// Relaxed writes (streamed content) commit like durable ones, alone or batched with them;
+// only the fsync differs, which a test cannot see, so this checks what must not change.
+TEST_F(StoreSqliteStore, RelaxedWritesCommitAloneAndMixedWithDurableOnes) {
+  SqliteStore store(DbPath(), 1);
+  Counter done;
+  std::vector<std::exception_ptr> errors(3);
+  Project relaxed_alone = NewProject("u", "relaxed-alone");
+  store.SubmitWrite(
+      [&](Repo& repo) {
+        repo.InsertProject(relaxed_alone);
+        return true;
+      },
+      [&](std::exception_ptr e) {
+        errors[0] = e;
+        done.Inc();
+      },
+      Store::Durability::kRelaxed);
+  ASSERT_TRUE(done.WaitFor(1));
+  EXPECT_FALSE(errors[0]);
+  EXPECT_EQ(CountOnDisk("projects"), 1);  // committed: another connection sees it
+
+  // One batch: a durable write between a relaxed one that keeps and one that rolls back.
+  Gate started, release;
+  store.SubmitWrite(
+      [&](Repo&) {
+        started.Open();
+        release.Wait();
+        return true;
+      },
+      [&](std::exception_ptr) { done.Inc(); });
+  started.Wait();
+  Project relaxed = NewProject("u", "relaxed"), durable = NewProject("u", "durable"),
+          dropped = NewProject("u", "dropped");
+  auto submit = [&](const Project& p, bool keep, Store::Durability d, int slot) {
+    store.SubmitWrite(
+        [&p, keep](Repo& repo) {
+          repo.InsertProject(p);
+          return keep;
+        },
+        [&errors, &done, slot](std::exception_ptr e) {
+          errors[slot] = e;
+          done.Inc();
+        },
+        d);
+  };
+  submit(relaxed, true, Store::Durability::kRelaxed, 0);
+  submit(durable, true, Store::Durability::kDurable, 1);
+  submit(dropped, false, Store::Durability::kRelaxed, 2);
+  release.Open();
+  ASSERT_TRUE(done.WaitFor(5));
+  for (const auto& e : errors) EXPECT_FALSE(e) << ExceptionMessage(e);
+  EXPECT_EQ(CountOnDisk("projects"), 3);
+  bool has_dropped = true;
+  EXPECT_FALSE(
+      ReadSync(store, [&](Repo& repo) { has_dropped = repo.GetProject(dropped.id).has_value(); }));
+  EXPECT_FALSE(has_dropped);
+
+  // And the writer goes back to durable commits afterwards.
+  Project later = NewProject("u", "later");
+  EXPECT_FALSE(WriteSync(store, [&](Repo& repo) {
+    repo.InsertProject(later);
+    return true;
+  }));
+  EXPECT_EQ(CountOnDisk("projects"), 4);
+}
+
 TEST_F(StoreSqliteStore, ReadJobErrorsAreReported) {
   SqliteStore store(DbPath(), 1);
   auto err = ReadSync(store, [](Repo&) { throw std::runtime_error("read failed"); });
