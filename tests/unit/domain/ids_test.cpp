@@ -4,8 +4,10 @@
 
 #include <array>
 #include <cctype>
+#include <chrono>
 #include <initializer_list>
 #include <string>
+#include <thread>
 #include <unordered_set>
 
 namespace polaris {
@@ -49,14 +51,24 @@ TEST(DomainIds, UniqueAcrossManyDraws) {
   EXPECT_EQ(seen.size(), static_cast<std::size_t>(kDraws));
 }
 
-TEST(DomainIds, BodyUsesTheWholeAlphabet) {
-  // 130 random bits per id: over many ids every base32 symbol shows up in the body.
+TEST(DomainIds, RandomPartUsesTheWholeAlphabet) {
+  // 80 random bits after the 10-character time prefix: every base32 symbol shows up there.
   std::unordered_set<char> used;
   for (int i = 0; i < 2000; ++i) {
     std::string id = NewId(Table::kFile);
-    for (char c : id.substr(4)) used.insert(c);
+    for (char c : id.substr(4 + 10)) used.insert(c);
   }
   EXPECT_EQ(used.size(), kAlphabet.size());
+}
+
+TEST(DomainIds, IdsSortByCreationTime) {
+  // The time prefix orders ids made in different milliseconds (indexes grow at their end).
+  std::string first = NewId(Table::kMessage);
+  std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  std::string second = NewId(Table::kMessage);
+  EXPECT_LT(first, second);
+  EXPECT_LT(first.substr(4, 10), second.substr(4, 10));
+  EXPECT_EQ(first.substr(4, 3), second.substr(4, 3));  // same epoch for centuries
 }
 
 TEST(DomainIds, IsValidIdRejectsWrongTable) {
