@@ -56,8 +56,8 @@ class Database {
   ~Database();
 
   void Exec(const char* sql);
-  // Runs one statement from the cache: for the writer's per-batch and per-job transaction
-  // control, where parsing the SQL each time would cost more than running it.
+  // Runs one statement from the cache: for the per-job transaction control of the writer and
+  // the readers, where parsing the SQL each time would cost more than running it.
   void Run(const char* sql) { Prepare(sql).Run(); }
   // A cached prepared statement; the returned handle resets it on destruction.
   Statement Prepare(const char* sql);

@@ -169,13 +169,13 @@ void SqliteStore::ReaderLoop() {
     }
     std::exception_ptr error;
     try {
-      db.Exec("BEGIN");  // one snapshot for the whole job
+      db.Run("BEGIN");  // one snapshot for the whole job
       try {
         r.job(repo);
       } catch (...) {
         error = std::current_exception();
       }
-      db.Exec("COMMIT");
+      db.Run("COMMIT");
     } catch (...) {
       if (!error) error = std::current_exception();
     }
