@@ -11,6 +11,8 @@
 #include "auth/jwt.h"
 #include "auth/secret.h"
 #include "cli/options.h"
+#include "domain/limits.h"
+#include "domain/rate_limiter.h"
 #include "http/api.h"
 #include "http/router.h"
 #include "http/server.h"
@@ -22,6 +24,7 @@
 #include "realtime/mutation_log.h"
 #include "realtime/query_hub.h"
 #include "realtime/sync_session.h"
+#include "realtime/user_streams.h"
 #include "runs/run_manager.h"
 #include "store/sqlite/sqlite_store.h"
 #include "store/store_client.h"
@@ -50,6 +53,9 @@ int Token(const cli::TokenOptions& o) {
 }
 
 int Serve(const cli::ServeOptions& o) {
+  auto limits = LimitsFromEnv();
+  if (!limits.error.empty()) return Fail(limits.error);
+  SetLimits(limits.limits);
   auto secret = ResolveHsSecret(o.data_dir);
   if (!secret) return Fail(secret.error().message);
   auto verifier = TokenVerifier::Create(
@@ -78,7 +84,7 @@ int Serve(const cli::ServeOptions& o) {
   http::Router router(**verifier);
 
   {
-    http::Server server({o.host, o.port, threads}, router);
+    http::Server server({o.host, o.port, threads, &metrics}, router);
     // Live updates: every commit advances the protocol clock and re-runs the live queries
     // that read what it changed.
     realtime::CommitClock clock;
@@ -87,8 +93,9 @@ int Serve(const cli::ServeOptions& o) {
       clock.Advance();
       hub.OnCommit(std::move(topics));
     });
-    realtime::MutationLog mutations;
-    realtime::SyncDeps sync{hub, db, clock, mutations, **verifier};
+    realtime::MutationLog mutations(static_cast<std::size_t>(CurrentLimits().mutation_log_bytes));
+    realtime::UserStreams streams;
+    realtime::SyncDeps sync{hub, db, clock, mutations, **verifier, streams};
     server.EnableSync(sync);
     realtime::ConversationEvents events(server.context().get_executor(), hub);
     agent::AgentConfig agent_config;
@@ -100,16 +107,17 @@ int Serve(const cli::ServeOptions& o) {
     runs::RunManager runs(server.context().get_executor(),
                           agent::AgentDeps{db, chain, agent_config, &metrics},
                           runs::RunManagerConfig{o.max_runs});
-    http::AppContext app{db, runs, chain};
+    RateLimiter message_rate, ai_rate;
+    http::AppContext app{db, runs, chain, message_rate, ai_rate};
     http::RegisterHealthRoutes(router);
-    http::RegisterMetricsRoutes(router, metrics);
+    http::RegisterMetricsRoutes(router, metrics, EnvOpt("POLARIS_METRICS_TOKEN").value_or(""));
     http::RegisterProjectRoutes(router, db);
     http::RegisterFileRoutes(router, db);
     http::RegisterConversationRoutes(router, db);
     http::RegisterMessageRoutes(router, app);
     http::RegisterAiRoutes(router, app);
     http::RegisterConvexRoutes(router, db, clock);
-    http::RegisterEventRoutes(router, db, events);
+    http::RegisterEventRoutes(router, db, events, streams);
     runs.Recover();
     unsigned short port = 0;
     try {

@@ -9,9 +9,11 @@
 
 #include "agent/checkpoint.h"
 #include "agent/prompts.h"
+#include "agent/result_limit.h"
 #include "agent/tools.h"
 #include "domain/clock.h"
 #include "domain/ids.h"
+#include "domain/limits.h"
 #include "providers/chain.h"
 #include "store/store_client.h"
 
@@ -61,6 +63,9 @@ class RunExecution {
     cancel_.Cancel(CancelReason::kSuperseded);
   }
   bool RepeatsTooOften(const providers::AccumulatedToolCall& call) const;
+  // Tool results are recorded on the message call by call, and enter the checkpoint only
+  // with the next step: on resume, the transcript gets back the results recorded since.
+  void RestoreRecordedResults(const Message& msg);
   json::array StepMessages() const;
 
   AgentDeps& deps_;
@@ -111,6 +116,7 @@ awaitable<bool> RunExecution::Begin() {
       }
     }
     std::erase_if(msg->tool_calls, [&](const ToolCall& tc) { return !kept.count(tc.id); });
+    RestoreRecordedResults(*msg);
     msg->content = cp_.content;
     repo.UpdateMessage(*msg);
     attempt_ = run->attempt;
@@ -203,6 +209,34 @@ bool RunExecution::RepeatsTooOften(const providers::AccumulatedToolCall& call) c
   return seen >= deps_.config.repeat_limit;
 }
 
+void RunExecution::RestoreRecordedResults(const Message& msg) {
+  std::set<std::string> answered;
+  for (const auto& m : cp_.transcript) {
+    const auto& o = m.as_object();
+    if (o.at("role").as_string() == "tool") answered.insert(std::string(o.at("tool_call_id").as_string()));
+  }
+  if (cp_.transcript.empty()) return;
+  std::size_t last_assistant = cp_.transcript.size();
+  for (std::size_t i = cp_.transcript.size(); i-- > 0;) {
+    if (cp_.transcript[i].as_object().at("role").as_string() == "assistant") {
+      last_assistant = i;
+      break;
+    }
+  }
+  if (last_assistant == cp_.transcript.size()) return;
+  const auto* calls = cp_.transcript[last_assistant].as_object().if_contains("tool_calls");
+  if (!calls) return;
+  for (const auto& c : calls->as_array()) {
+    std::string id(c.at("id").as_string());
+    if (answered.count(id)) continue;
+    for (const auto& tc : msg.tool_calls) {
+      if (tc.id != id || !tc.result_json) continue;
+      cp_.transcript.push_back(
+          json::object{{"role", "tool"}, {"tool_call_id", id}, {"content", *tc.result_json}});
+    }
+  }
+}
+
 json::array RunExecution::StepMessages() const {
   json::array msgs = base_messages_;
   for (const auto& m : cp_.transcript) msgs.push_back(m);
@@ -210,7 +244,10 @@ json::array RunExecution::StepMessages() const {
 }
 
 // Runs the tool calls of the last assistant step that have no result yet, one write each:
-// the tool's changes, its recorded result and the checkpoint commit together.
+// the tool's changes and its recorded result commit together. The write touches one
+// tool-call row, whatever the message holds; the checkpoint takes the results with the next
+// step (Begin restores them on resume). Calls beyond the per-step limit are answered with an
+// error and never run.
 awaitable<RunOutcome> RunExecution::ExecutePendingCalls() {
   if (cp_.transcript.empty()) co_return RunOutcome::kCompleted;
   std::size_t last_assistant = cp_.transcript.size();
@@ -224,7 +261,12 @@ awaitable<RunOutcome> RunExecution::ExecutePendingCalls() {
   const auto* calls = cp_.transcript[last_assistant].as_object().if_contains("tool_calls");
   if (!calls) co_return RunOutcome::kCompleted;
   const json::array pending_calls = calls->as_array();
+  const Limits& limits = CurrentLimits();
+  const auto max_calls = static_cast<std::size_t>(limits.max_tool_calls_per_step);
+  const auto max_result = static_cast<std::size_t>(limits.max_tool_result_bytes);
+  std::size_t index = 0;
   for (const auto& c : pending_calls) {
+    const bool over_limit = index++ >= max_calls;
     std::string id(c.at("id").as_string());
     bool done = false;
     for (std::size_t i = last_assistant + 1; i < cp_.transcript.size(); ++i) {
@@ -235,19 +277,22 @@ awaitable<RunOutcome> RunExecution::ExecutePendingCalls() {
     const auto& fn = c.at("function").as_object();
     std::string name(fn.at("name").as_string());
     std::string args(fn.at("arguments").as_string());
-    bool ok = co_await Fenced([&](Repo& repo, Run& run, Message& m) {
-      json::object result = ExecuteTool(repo, project_id_, name, args, NowMillis());
-      std::string result_text = json::serialize(result);
-      for (auto& tc : m.tool_calls) {
-        if (tc.id == id) tc.result_json = result_text;
-      }
-      repo.UpdateMessage(m);
-      cp_.transcript.push_back(
-          json::object{{"role", "tool"}, {"tool_call_id", id}, {"content", result_text}});
-      run.checkpoint = cp_.Serialize();
-      repo.UpdateRun(run);
+    std::string result_text;
+    if (over_limit) CountLimitHit("tool_calls_per_step");
+    bool ok = co_await Fenced([&](Repo& repo, Run&, Message& m) {
+      json::object result =
+          over_limit ? json::object{{"success", false},
+                                    {"error", "Not run: a step may make at most " +
+                                                  std::to_string(max_calls) + " tool calls"}}
+                     : ExecuteTool(repo, project_id_, name, args, NowMillis());
+      json::object limited = LimitToolResult(std::move(result), max_result);
+      if (limited.contains("truncated")) CountLimitHit("tool_result_bytes");
+      result_text = json::serialize(limited);
+      repo.SetToolCallResult(m, id, result_text);
     });
     if (!ok) co_return Interrupted();
+    cp_.transcript.push_back(
+        json::object{{"role", "tool"}, {"tool_call_id", id}, {"content", result_text}});
   }
   co_return RunOutcome::kCompleted;
 }
@@ -263,7 +308,7 @@ awaitable<RunOutcome> RunExecution::Finish(RunOutcome outcome, std::optional<std
     m.error = error;
     if (!cp_.model.empty()) m.model = cp_.model;
     if (cp_.has_usage) m.usage = Usage{cp_.prompt_tokens, cp_.completion_tokens};
-    repo.UpdateMessage(m);
+    repo.UpdateMessageFields(m);
     repo.TouchConversation(m.conversation_id, now);
     run.status = failed ? RunStatus::kFailed : RunStatus::kCompleted;
     run.finished_at = now;
@@ -345,8 +390,8 @@ awaitable<RunOutcome> RunExecution::Execute() {
     }
     bool ok = co_await Fenced([&](Repo& repo, Run& run, Message& m) {
       m.content = next.content;
-      for (const auto& r : records) m.tool_calls.push_back(r);
-      repo.UpdateMessage(m);
+      repo.UpdateMessageFields(m);
+      if (!records.empty()) repo.AppendToolCalls(m, records);
       repo.TouchConversation(m.conversation_id, NowMillis());
       run.provider = res.provider;
       run.model = res.model;

@@ -1,5 +1,7 @@
 #include "agent/prompts.h"
 
+#include "domain/text.h"
+
 #include <boost/json.hpp>
 
 namespace polaris::agent {
@@ -58,6 +60,8 @@ std::string CleanTitle(std::string raw) {
     while (!raw.empty() && (static_cast<unsigned char>(raw.back()) & 0xC0) == 0x80) raw.pop_back();
     if (!raw.empty() && static_cast<unsigned char>(raw.back()) >= 0xC0) raw.pop_back();
   }
+  // Model output is untrusted: a title never carries control or bidi characters.
+  if (HasUnsafeCharacters(raw)) return {};
   return raw;
 }
 

@@ -446,7 +446,7 @@ Result<json::object> SearchFiles(const Call& c) {
     glob = std::move(*compiled);
   }
   Searcher searcher(*re, RequiredLiteral(*pattern, icase), icase);
-  for (const auto& f : services::ListFilesWithPaths(c.repo, c.project_id)) {
+  for (const auto& f : services::ListFilesWithPaths(c.repo, c.project_id, true)) {
     if (glob && !glob->Matches(f.path)) continue;
     if (!searcher.ScanFile(f.path, f.file.content.value_or(""))) break;
   }

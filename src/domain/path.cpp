@@ -16,7 +16,18 @@ Status ValidateName(std::string_view name) {
       return Error::BadRequest("Invalid name: must not contain '/' or '\\'");
   }
   if (!IsValidUtf8(name)) return Error::BadRequest("Invalid path: not valid UTF-8");
+  if (HasUnsafeCharacters(name)) {
+    return Error::BadRequest(
+        "Invalid name: control and bidirectional-override characters are not allowed");
+  }
   return Ok();
+}
+
+Result<std::string> NormalizeName(std::string_view name) {
+  if (auto st = ValidateName(name); !st) return st.error();
+  std::string nfc = ToNfc(name);
+  if (auto st = ValidateName(nfc); !st) return st.error();
+  return nfc;
 }
 
 Result<std::vector<std::string>> SplitPath(std::string_view path) {
@@ -28,8 +39,9 @@ Result<std::vector<std::string>> SplitPath(std::string_view path) {
   while (true) {
     std::size_t end = path.find('/', start);
     std::string_view seg = path.substr(start, end == std::string_view::npos ? end : end - start);
-    if (auto st = ValidateName(seg); !st) return st.error();
-    parts.emplace_back(seg);
+    auto name = NormalizeName(seg);
+    if (!name) return name.error();
+    parts.push_back(std::move(*name));
     if (parts.size() > kMaxPathDepth) return Error::BadRequest("Invalid path: too deep");
     if (end == std::string_view::npos) break;
     start = end + 1;

@@ -18,5 +18,8 @@ constexpr std::size_t kMaxPathDepth = 256;
 Result<std::vector<std::string>> SplitPath(std::string_view path);
 // Checks one name (a single segment), as used by rename.
 Status ValidateName(std::string_view name);
+// ValidateName, then the name in Unicode NFC: the form every stored name has, so that two
+// spellings of one name collide as siblings.
+Result<std::string> NormalizeName(std::string_view name);
 
 }  // namespace polaris

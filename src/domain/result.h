@@ -7,13 +7,24 @@
 
 namespace polaris {
 
-enum class ErrorCode { kBadRequest, kUnauthorized, kNotFound, kConflict, kTooLarge, kInternal };
+enum class ErrorCode {
+  kBadRequest,
+  kUnauthorized,
+  kNotFound,
+  kConflict,
+  kTooLarge,
+  kUnprocessable,  // 422: e.g. an Idempotency-Key reused with another body
+  kRateLimited,    // 429, with retry_after_seconds
+  kInternal
+};
 
 struct Error {
   ErrorCode code = ErrorCode::kInternal;
   std::string message;
   // Extra string fields for the error body, e.g. {"messageId": "..."} on a 409.
   std::vector<std::pair<std::string, std::string>> fields;
+  int retry_after_seconds = 0;  // > 0: sent as Retry-After
+
 
   static Error BadRequest(std::string m) { return {ErrorCode::kBadRequest, std::move(m), {}}; }
   static Error NotFound(std::string m) { return {ErrorCode::kNotFound, std::move(m), {}}; }

@@ -1,5 +1,9 @@
 #include "domain/text.h"
 
+#include <utf8proc.h>
+
+#include <cstdlib>
+
 #include <cstdint>
 
 namespace polaris {
@@ -53,6 +57,39 @@ bool IsBlank(std::string_view s) {
     i += n;
   }
   return true;
+}
+
+bool HasUnsafeCharacters(std::string_view s) {
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c < 0x20 || c == 0x7F) return true;
+    if (i + 1 < s.size()) {
+      const auto c1 = static_cast<unsigned char>(s[i + 1]);
+      if (c == 0xC2 && c1 >= 0x80 && c1 <= 0x9F) return true;  // C1 controls
+      if (c == 0xD8 && c1 == 0x9C) return true;                 // U+061C
+    }
+    if (c == 0xE2 && i + 2 < s.size()) {
+      const auto c1 = static_cast<unsigned char>(s[i + 1]);
+      const auto c2 = static_cast<unsigned char>(s[i + 2]);
+      if (c1 == 0x80 && (c2 == 0x8E || c2 == 0x8F || (c2 >= 0xAA && c2 <= 0xAE))) return true;
+      if (c1 == 0x81 && c2 >= 0xA6 && c2 <= 0xA9) return true;
+    }
+  }
+  return false;
+}
+
+std::string ToNfc(std::string_view s) {
+  bool ascii = true;
+  for (unsigned char c : s) ascii = ascii && c < 0x80;
+  if (ascii) return std::string(s);  // ASCII is already in every normal form
+  utf8proc_uint8_t* out = nullptr;
+  const auto n = utf8proc_map(reinterpret_cast<const utf8proc_uint8_t*>(s.data()),
+                              static_cast<utf8proc_ssize_t>(s.size()), &out,
+                              static_cast<utf8proc_option_t>(UTF8PROC_STABLE | UTF8PROC_COMPOSE));
+  if (n < 0 || !out) return std::string(s);  // invalid input: callers validate UTF-8 first
+  std::string result(reinterpret_cast<const char*>(out), static_cast<std::size_t>(n));
+  std::free(out);
+  return result;
 }
 
 }  // namespace polaris

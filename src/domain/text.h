@@ -1,6 +1,7 @@
 #pragma once
 // Unicode helpers over UTF-8 text (input is assumed valid UTF-8, as the JSON parser ensures).
 #include <cstddef>
+#include <string>
 #include <string_view>
 
 namespace polaris {
@@ -9,5 +10,12 @@ bool IsValidUtf8(std::string_view s);
 std::size_t CountCodePoints(std::string_view s);
 // True when every code point has the Unicode White_Space property (or the text is empty).
 bool IsBlank(std::string_view s);
+// True when s holds a control character (C0, DEL, C1) or a bidirectional control (the
+// overrides and isolates U+202A-U+202E, U+2066-U+2069, the marks U+200E, U+200F, U+061C):
+// they make a name display as something else than it is.
+bool HasUnsafeCharacters(std::string_view s);
+// Unicode Normalization Form C (utf8proc), so that a name typed as "é" and one typed as
+// "e" + combining accent are the same name. Input must be valid UTF-8.
+std::string ToNfc(std::string_view s);
 
 }  // namespace polaris

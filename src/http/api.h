@@ -1,8 +1,11 @@
 #pragma once
 // Route registration, one function per resource family (each in its own api_*.cpp).
+#include <string>
+
 namespace polaris {
 class StoreClient;
 class Metrics;
+class RateLimiter;
 namespace runs {
 class RunManager;
 }
@@ -12,6 +15,7 @@ class ProviderChain;
 namespace realtime {
 class CommitClock;
 class ConversationEvents;
+class UserStreams;
 }  // namespace realtime
 }  // namespace polaris
 
@@ -24,6 +28,8 @@ struct AppContext {
   StoreClient& db;
   runs::RunManager& runs;
   providers::ProviderChain& chain;
+  RateLimiter& message_rate;  // POST /api/messages per user
+  RateLimiter& ai_rate;       // suggestion and quick edit per user
 };
 
 void RegisterHealthRoutes(Router& router);
@@ -32,8 +38,10 @@ void RegisterFileRoutes(Router& router, StoreClient& db);
 void RegisterConversationRoutes(Router& router, StoreClient& db);
 void RegisterMessageRoutes(Router& router, AppContext& app);
 void RegisterAiRoutes(Router& router, AppContext& app);
-void RegisterMetricsRoutes(Router& router, Metrics& metrics);
+// token: POLARIS_METRICS_TOKEN; empty means loopback peers only.
+void RegisterMetricsRoutes(Router& router, Metrics& metrics, std::string token);
 void RegisterConvexRoutes(Router& router, StoreClient& db, realtime::CommitClock& clock);
-void RegisterEventRoutes(Router& router, StoreClient& db, realtime::ConversationEvents& events);
+void RegisterEventRoutes(Router& router, StoreClient& db, realtime::ConversationEvents& events,
+                         realtime::UserStreams& streams);
 
 }  // namespace polaris::http

@@ -3,7 +3,11 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json.hpp>
 
+#include <cmath>
+
 #include "agent/prompts.h"
+#include "domain/limits.h"
+#include "domain/rate_limiter.h"
 #include "http/api.h"
 #include "http/json_util.h"
 #include "http/router.h"
@@ -29,6 +33,18 @@ awaitable<Result<std::string>> Complete(providers::ProviderChain& chain,
   co_return res.text;
 }
 
+// Suggestions and quick edits share one per-user budget: each is a provider call.
+std::optional<Response> OverBudget(AppContext& app, const std::string& user) {
+  const int per_minute = CurrentLimits().ai_calls_per_minute;
+  if (int wait = app.ai_rate.TryTake(user, per_minute)) {
+    return ErrorResponse(LimitError(
+        ErrorCode::kRateLimited,
+        "Too many AI requests: at most " + std::to_string(per_minute) + " per minute",
+        "ai_calls_per_minute", wait));
+  }
+  return std::nullopt;
+}
+
 Response Upstream(const Error& e, std::string_view what) {
   // No provider, or every provider failed: the gateway is the problem, not this server.
   return ErrorResponse(502, std::string(what) + ": " + e.message);
@@ -52,10 +68,15 @@ awaitable<Response> Suggestion(AppContext& app, Request& req) {
   }
   if (in.code.empty()) co_return ErrorResponse(400, "Code is required");
   if (auto* ln = body->if_contains("lineNumber")) {
-    if (!ln->is_number()) co_return ErrorResponse(400, "Field 'lineNumber' must be a number");
-    in.line_number =
-        ln->is_int64() ? ln->as_int64() : static_cast<long long>(ln->to_number<double>());
+    // Any JSON number may arrive (1e300, -0.5, 2^64): only a line number in range converts.
+    constexpr double kMaxLine = 1e9;
+    const double d = ln->is_number() ? ln->to_number<double>() : -1;
+    if (!ln->is_number() || !std::isfinite(d) || d < 0 || d > kMaxLine) {
+      co_return ErrorResponse(400, "Field 'lineNumber' must be a line number");
+    }
+    in.line_number = static_cast<long long>(d);
   }
+  if (auto busy = OverBudget(app, req.user)) co_return std::move(*busy);
   auto text = co_await Complete(app.chain, agent::SuggestionMessages(in), 500);
   if (!text) co_return Upstream(text.error(), "Failed to generate suggestion");
   co_return Json(200, {{"suggestion", *text}});
@@ -71,6 +92,7 @@ awaitable<Response> QuickEdit(AppContext& app, Request& req) {
   auto full = OptionalString(*body, "fullCode");
   if (!full) co_return ErrorResponse(full.error());
   if (instruction->empty()) co_return ErrorResponse(400, "Instruction is required");
+  if (auto busy = OverBudget(app, req.user)) co_return std::move(*busy);
   auto text = co_await Complete(
       app.chain, agent::QuickEditMessages(*selected, full->value_or(""), *instruction), 2000);
   if (!text) co_return Upstream(text.error(), "Failed to generate edit");

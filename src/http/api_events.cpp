@@ -4,11 +4,14 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <charconv>
+#include <chrono>
 
 #include "http/api.h"
 #include "http/json_util.h"
 #include "http/router.h"
+#include "domain/limits.h"
 #include "realtime/conversation_events.h"
+#include "realtime/user_streams.h"
 #include "services/access.h"
 #include "store/store_client.h"
 
@@ -26,8 +29,16 @@ std::optional<std::int64_t> ParseEventId(std::string_view text) {
   return v;
 }
 
+double NowSeconds() {
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+// Streams the log until the peer leaves, the server stops, or the token that opened the
+// stream expires: an expired token never keeps receiving data (the client reconnects with a
+// fresh one and resumes by Last-Event-ID).
 awaitable<void> StreamEvents(std::shared_ptr<realtime::ConversationLog> log,
-                             std::optional<std::int64_t> cursor, BodyWriter& w) {
+                             std::optional<std::int64_t> cursor, double valid_until,
+                             BodyWriter& w) {
   auto ex = co_await asio::this_coro::executor;
   auto signal = std::make_shared<realtime::EventSignal>(ex);
   log->AddSignal(signal);
@@ -41,30 +52,56 @@ awaitable<void> StreamEvents(std::shared_ptr<realtime::ConversationLog> log,
     cursor = batch.last_id;
     if (batch.ended) co_return;
     if (signal->fired) continue;  // news arrived while we were writing
-    signal->timer.expires_after(kHeartbeat);
+    const double left = valid_until - NowSeconds();
+    if (left <= 0) {
+      co_await w.Write("event: error\ndata: {\"error\":\"Token expired\"}\n\n");
+      co_return;
+    }
+    const auto until_expiry = std::chrono::milliseconds(static_cast<std::int64_t>(
+        std::min(left, std::chrono::duration<double>(kHeartbeat).count()) * 1000.0 + 1));
+    const bool heartbeat_due = until_expiry >= kHeartbeat;
+    signal->timer.expires_after(std::min<std::chrono::milliseconds>(until_expiry, kHeartbeat));
     auto [ec] = co_await signal->timer.async_wait(asio::as_tuple(asio::use_awaitable));
-    if (!ec && !signal->fired && !co_await w.Write(": heartbeat\n\n")) co_return;
+    if (!ec && !signal->fired && heartbeat_due && !co_await w.Write(": heartbeat\n\n")) co_return;
   }
 }
 
-awaitable<Response> Events(StoreClient& db, realtime::ConversationEvents& events, Request& req) {
+awaitable<Response> Events(StoreClient& db, realtime::ConversationEvents& events,
+                           realtime::UserStreams& streams, Request& req) {
   Result<Conversation> conv;
   co_await db.Read(
       [&](Repo& repo) { conv = services::OwnedConversation(repo, req.user, req.params["id"]); });
   if (!conv) co_return ErrorResponse(conv.error());
+  const int max_streams = CurrentLimits().max_streams_per_user;
+  std::shared_ptr<realtime::UserStreams::Lease> lease =
+      streams.TryAcquire(req.user, max_streams);
+  if (!lease) {
+    co_return ErrorResponse(LimitError(
+        ErrorCode::kRateLimited,
+        "Too many open streams: at most " + std::to_string(max_streams) + " per user",
+        "streams_per_user", 5));
+  }
+  if (req.method == "HEAD") {
+    Response res;  // headers only: a HEAD never streams
+    res.content_type = "text/event-stream";
+    co_return res;
+  }
   auto log = co_await events.Open(conv->id, req.user);
   auto cursor = ParseEventId(req.last_event_id);
   Response res;
   res.content_type = "text/event-stream";
   res.headers.emplace_back("X-Accel-Buffering", "no");
-  res.stream = [log, cursor](BodyWriter& w) { return StreamEvents(log, cursor, w); };
+  res.stream = [log, cursor, lease, valid_until = req.token_valid_until](BodyWriter& w) {
+    return StreamEvents(log, cursor, valid_until, w);
+  };
   co_return res;
 }
 }  // namespace
 
-void RegisterEventRoutes(Router& router, StoreClient& db, realtime::ConversationEvents& events) {
+void RegisterEventRoutes(Router& router, StoreClient& db, realtime::ConversationEvents& events,
+                         realtime::UserStreams& streams) {
   router.Add("GET", "/api/conversations/:id/events",
-             [&db, &events](Request& r) { return Events(db, events, r); });
+             [&db, &events, &streams](Request& r) { return Events(db, events, streams, r); });
 }
 
 }  // namespace polaris::http

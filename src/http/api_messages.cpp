@@ -6,6 +6,8 @@
 
 #include "agent/title.h"
 #include "domain/clock.h"
+#include "domain/limits.h"
+#include "domain/rate_limiter.h"
 #include "http/api.h"
 #include "http/json_util.h"
 #include "http/router.h"
@@ -32,6 +34,13 @@ awaitable<Response> Post(AppContext& app, Request& req) {
       co_return ErrorResponse(400, "Idempotency-Key is too long");
     }
     key = req.idempotency_key;
+  }
+  const int per_minute = CurrentLimits().messages_per_minute;
+  if (int wait = app.message_rate.TryTake(req.user, per_minute)) {
+    co_return ErrorResponse(LimitError(
+        ErrorCode::kRateLimited,
+        "Too many messages: at most " + std::to_string(per_minute) + " per minute",
+        "messages_per_minute", wait));
   }
   Result<services::PostedMessage> posted;
   co_await app.db.Write([&](Repo& repo) {

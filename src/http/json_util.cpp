@@ -56,6 +56,10 @@ int StatusFor(ErrorCode code) {
       return 409;
     case ErrorCode::kTooLarge:
       return 413;
+    case ErrorCode::kUnprocessable:
+      return 422;
+    case ErrorCode::kRateLimited:
+      return 429;
     case ErrorCode::kInternal:
       return 500;
   }
@@ -65,7 +69,11 @@ int StatusFor(ErrorCode code) {
 Response ErrorResponse(const Error& error) {
   boost::json::object body{{"error", error.message}};
   for (const auto& [k, v] : error.fields) body[k] = v;
-  return Json(StatusFor(error.code), body);
+  auto res = Json(StatusFor(error.code), body);
+  if (error.retry_after_seconds > 0) {
+    res.headers.emplace_back("Retry-After", std::to_string(error.retry_after_seconds));
+  }
+  return res;
 }
 
 Response ErrorResponse(int status, std::string_view message) {

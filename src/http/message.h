@@ -18,10 +18,12 @@ struct Request {
   std::string last_event_id;
   std::string idempotency_key;
   std::string body;
+  bool peer_loopback = false;  // the client connected from 127.0.0.0/8 or ::1
   // Filled in by the router.
   std::unordered_map<std::string, std::string> params;  // path parameters (":id")
   std::unordered_map<std::string, std::string> query;   // decoded query string
   std::string user;                                     // the token's sub, once authenticated
+  double token_valid_until = 0;                         // the token's exp (seconds), once checked
 };
 
 // The body of a streamed response (SSE, chunked): implemented by the server.

@@ -91,9 +91,10 @@ boost::asio::awaitable<Response> Router::Dispatch(Request& req) const {
     if (auth.size() <= kBearer.size() || auth.substr(0, kBearer.size()) != kBearer) {
       co_return ErrorResponse(401, "Unauthorized");
     }
-    auto sub = verifier_.Verify(auth.substr(kBearer.size()), NowSeconds());
-    if (!sub) co_return ErrorResponse(401, sub.error().message);
-    req.user = std::move(*sub);
+    auto claims = verifier_.VerifyClaims(auth.substr(kBearer.size()), NowSeconds());
+    if (!claims) co_return ErrorResponse(401, claims.error().message);
+    req.user = std::move(claims->sub);
+    req.token_valid_until = claims->valid_until;
   }
   try {
     co_return co_await route->handler(req);

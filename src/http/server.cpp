@@ -14,10 +14,13 @@
 #include <boost/beast/http.hpp>
 #include <iostream>
 #include <thread>
+#include <sys/resource.h>
 #include <vector>
 
+#include "domain/limits.h"
 #include "http/router.h"
 #include "http/websocket.h"
+#include "metrics/metrics.h"
 
 namespace polaris::http {
 namespace asio = boost::asio;
@@ -33,6 +36,8 @@ constexpr auto kReadTimeout = 30s;              // a whole request (or keep-aliv
 constexpr auto kWriteTimeout = 30s;
 constexpr auto kDrainTimeout = 1s;
 constexpr auto kShutdownGrace = 8s;  // SIGTERM must end the process within 10 s
+constexpr auto kAcceptBackoff = 50ms;  // after EMFILE & co: retrying at once spins the CPU
+constexpr int kReservedDescriptors = 64;  // files, the database, provider sockets
 constexpr auto tuple_awaitable = asio::as_tuple(asio::use_awaitable);
 
 std::string JsonError(std::string_view message) {
@@ -42,8 +47,9 @@ std::string JsonError(std::string_view message) {
   return out;
 }
 
-Request ToRequest(bhttp::request<bhttp::string_body>&& r) {
+Request ToRequest(bhttp::request<bhttp::string_body>&& r, bool peer_loopback) {
   Request req;
+  req.peer_loopback = peer_loopback;
   req.method = std::string(r.method_string());
   req.target = std::string(r.target());
   req.authorization = std::string(r[bhttp::field::authorization]);
@@ -51,6 +57,35 @@ Request ToRequest(bhttp::request<bhttp::string_body>&& r) {
   req.idempotency_key = std::string(r["Idempotency-Key"]);
   req.body = std::move(r.body());
   return req;
+}
+
+bool IsLoopback(const tcp::socket& socket) {
+  beast::error_code ec;
+  auto ep = socket.remote_endpoint(ec);
+  return !ec && ep.address().is_loopback();
+}
+
+// Only "chunked" is a transfer coding we decode; Beast would pass any other coding's bytes
+// through as if they were the body (RFC 9112 6.1: answer 501).
+bool UnsupportedTransferEncoding(const bhttp::request_parser<bhttp::string_body>& parser) {
+  const auto& h = parser.get();
+  auto it = h.find(bhttp::field::transfer_encoding);
+  if (it == h.end()) return false;
+  return !beast::iequals(it->value(), "chunked");
+}
+
+// Raises the soft descriptor limit to the hard one and returns what connections may use.
+int ConnectionBudget(int configured) {
+  rlimit rl{};
+  if (getrlimit(RLIMIT_NOFILE, &rl) != 0) return configured;
+  if (rl.rlim_cur < rl.rlim_max) {
+    rlimit raised = rl;
+    raised.rlim_cur = rl.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &raised) == 0) rl = raised;
+  }
+  if (rl.rlim_cur == RLIM_INFINITY) return configured;
+  const long long usable = static_cast<long long>(rl.rlim_cur) - kReservedDescriptors;
+  return static_cast<int>(std::clamp<long long>(usable, 1, configured));
 }
 }  // namespace
 
@@ -87,8 +122,22 @@ struct Server::Impl {
   Impl(ServerOptions o, const Router& r)
       : options(std::move(o)), router(r), ioc(options.threads), acceptor(ioc), signals(ioc) {}
 
+  // Counts one open connection for its lifetime (the cap and the metrics gauge).
+  struct ConnectionSlot {
+    explicit ConnectionSlot(Impl& i) : impl(i) {
+      ++impl.connections;
+      if (impl.options.metrics) impl.options.metrics->AddConnections(1);
+    }
+    ~ConnectionSlot() {
+      --impl.connections;
+      if (impl.options.metrics) impl.options.metrics->AddConnections(-1);
+    }
+    Impl& impl;
+  };
+
   asio::awaitable<void> Accept();
   asio::awaitable<void> Session(tcp::socket socket);
+  asio::awaitable<void> RefuseConnection(tcp::socket socket);
   asio::awaitable<bool> Write(beast::tcp_stream& stream, bhttp::response<bhttp::string_body>& res);
   asio::awaitable<bool> WriteStream(beast::tcp_stream& stream, Response& out, unsigned version);
   asio::awaitable<void> RejectAndClose(beast::tcp_stream& stream, beast::flat_buffer& buffer,
@@ -102,6 +151,8 @@ struct Server::Impl {
   asio::signal_set signals;
   std::atomic<bool> stopping{false};
   std::atomic<int> in_flight{0};
+  std::atomic<int> connections{0};
+  int max_connections = 0;
   std::function<void()> on_stop;
   std::function<bool()> idle;
   const realtime::SyncDeps* sync = nullptr;
@@ -115,10 +166,20 @@ asio::awaitable<void> Server::Impl::Accept() {
     auto [ec, socket] = co_await acceptor.async_accept(strand, tuple_awaitable);
     if (ec) {
       if (ec == asio::error::operation_aborted || !acceptor.is_open()) co_return;
-      continue;  // e.g. EMFILE: keep serving the connections we have
+      // e.g. EMFILE: keep serving the connections we have, and wait before trying again
+      // (the pending connection stays in the backlog, so accepting at once would spin).
+      asio::steady_timer pause(ioc, kAcceptBackoff);
+      co_await pause.async_wait(tuple_awaitable);
+      continue;
     }
-    socket.set_option(tcp::no_delay(true));
+    beast::error_code opt_ec;
+    socket.set_option(tcp::no_delay(true), opt_ec);
     auto ex = socket.get_executor();
+    if (connections.load() >= max_connections) {
+      CountLimitHit("connections");
+      asio::co_spawn(ex, RefuseConnection(std::move(socket)), asio::detached);
+      continue;
+    }
     asio::co_spawn(ex, Session(std::move(socket)), asio::detached);
   }
 }
@@ -158,7 +219,26 @@ asio::awaitable<void> Server::Impl::RejectAndClose(beast::tcp_stream& stream,
   stream.socket().close(ec);
 }
 
+// Over the connection cap: a short answer instead of silence, written without reading the
+// request (the descriptor is one of the reserved ones and goes back at once).
+asio::awaitable<void> Server::Impl::RefuseConnection(tcp::socket socket) {
+  ConnectionSlot slot(*this);
+  beast::tcp_stream stream(std::move(socket));
+  bhttp::response<bhttp::string_body> res{bhttp::status::service_unavailable, 11};
+  res.set(bhttp::field::content_type, "application/json");
+  res.set(bhttp::field::retry_after, "1");
+  res.keep_alive(false);
+  res.body() = "{\"error\":\"Too many connections\",\"limit\":\"connections\"}";
+  stream.expires_after(1s);
+  co_await Write(stream, res);
+  beast::error_code ec;
+  stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+  stream.socket().close(ec);
+}
+
 asio::awaitable<void> Server::Impl::Session(tcp::socket socket) {
+  ConnectionSlot slot(*this);
+  const bool loopback = IsLoopback(socket);
   beast::tcp_stream stream(std::move(socket));
   beast::flat_buffer buffer;
   while (!stopping) {
@@ -168,6 +248,10 @@ asio::awaitable<void> Server::Impl::Session(tcp::socket socket) {
     stream.expires_after(kReadTimeout);
     auto [hec, hn] = co_await bhttp::async_read_header(stream, buffer, parser, tuple_awaitable);
     beast::error_code ec = hec;
+    if (!ec && UnsupportedTransferEncoding(parser)) {
+      co_await RejectAndClose(stream, buffer, 501, "Unsupported Transfer-Encoding");
+      co_return;
+    }
     if (!ec && parser.get()[bhttp::field::expect] == "100-continue") {
       bhttp::response<bhttp::empty_body> cont{bhttp::status::continue_, 11};
       auto [cec, cn] = co_await bhttp::async_write(stream, cont, tuple_awaitable);
@@ -216,11 +300,27 @@ asio::awaitable<void> Server::Impl::Session(tcp::socket socket) {
     }
     const bool keep_alive = raw.keep_alive();
     const unsigned version = raw.version();
-    Request req = ToRequest(std::move(raw));
+    const bool head = raw.method() == bhttp::verb::head;
+    Request req = ToRequest(std::move(raw), loopback);
     ++in_flight;
     Response out = co_await router.Dispatch(req);
     --in_flight;
     if (out.abort_connection) break;
+    if (head) {
+      // The GET's status and headers, no body: a body here would be read as the start of the
+      // next response by a keep-alive client.
+      bhttp::response<bhttp::empty_body> res{static_cast<bhttp::status>(out.status), version};
+      res.set(bhttp::field::server, "polaris");
+      res.set(bhttp::field::access_control_allow_origin, "*");
+      res.set(bhttp::field::content_type, out.content_type);
+      for (const auto& [k, v] : out.headers) res.set(k, v);
+      if (!out.stream) res.content_length(out.body.size());
+      res.keep_alive(keep_alive && !stopping && !out.stream);
+      stream.expires_after(kWriteTimeout);
+      auto [wec, wn] = co_await bhttp::async_write(stream, res, tuple_awaitable);
+      if (wec || !res.keep_alive()) break;
+      continue;
+    }
     if (out.stream) {
       if (!co_await WriteStream(stream, out, version)) break;
       continue;
@@ -290,6 +390,7 @@ Server::Server(ServerOptions options, const Router& router)
 Server::~Server() = default;
 
 unsigned short Server::Listen() {
+  impl_->max_connections = ConnectionBudget(CurrentLimits().max_connections);
   auto& a = impl_->acceptor;
   tcp::endpoint ep(asio::ip::make_address(impl_->options.host), impl_->options.port);
   a.open(ep.protocol());

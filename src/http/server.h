@@ -9,6 +9,10 @@ namespace boost::asio {
 class io_context;
 }
 
+namespace polaris {
+class Metrics;
+}
+
 namespace polaris::realtime {
 struct SyncDeps;
 }
@@ -21,6 +25,7 @@ struct ServerOptions {
   std::string host = "127.0.0.1";
   unsigned short port = 3000;
   int threads = 2;
+  Metrics* metrics = nullptr;  // optional: the open-connections gauge
 };
 
 class Server {

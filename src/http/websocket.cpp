@@ -3,12 +3,14 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/buffers_to_string.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/websocket.hpp>
 #include <memory>
 
+#include "domain/limits.h"
 #include "realtime/sync_session.h"
 
 namespace polaris::http {
@@ -19,7 +21,6 @@ using namespace std::chrono_literals;
 
 namespace {
 using Socket = websocket::stream<beast::tcp_stream>;
-constexpr std::size_t kMaxFrame = 1 << 20;
 constexpr auto tuple_awaitable = asio::as_tuple(asio::use_awaitable);
 
 std::string_view PathOf(std::string_view target) {
@@ -61,7 +62,8 @@ asio::awaitable<void> ServeSyncSocket(beast::tcp_stream stream, UpgradeRequest r
   auto ws = std::make_shared<Socket>(std::move(stream));
   websocket::stream_base::timeout timeouts{30s, 60s, true};  // idle: ping, then drop
   ws->set_option(timeouts);
-  ws->read_message_max(kMaxFrame);
+  const Limits& limits = CurrentLimits();
+  ws->read_message_max(static_cast<std::size_t>(limits.ws_max_frame_bytes));
   ws->text(true);
   // One frame per message, written in one gather write: fragmenting at the default 4 KiB
   // write buffer costs a socket write per fragment, and pushes are often larger.
@@ -73,9 +75,23 @@ asio::awaitable<void> ServeSyncSocket(beast::tcp_stream stream, UpgradeRequest r
   auto session = std::make_shared<realtime::SyncSession>(ex, deps);
   auto reader = ReadLoop(ws, session);
   asio::co_spawn(ex, std::move(reader), asio::detached);
+  // A frame not written within the timeout means the client stopped reading (the idle
+  // timeout only counts what arrives, and a client can keep sending): drop the connection.
+  const auto write_timeout = std::chrono::milliseconds(limits.ws_write_timeout_ms);
+  asio::steady_timer watchdog(ex);
   while (auto frame = co_await session->NextFrame()) {
     auto buffer = asio::buffer(*frame);
+    watchdog.expires_after(write_timeout);
+    watchdog.async_wait([weak = std::weak_ptr<Socket>(ws)](const beast::error_code& ec) {
+      if (ec) return;  // cancelled: the write finished
+      if (auto socket = weak.lock()) {
+        CountLimitHit("ws_write_timeout");
+        beast::error_code ignored;
+        beast::get_lowest_layer(*socket).socket().close(ignored);
+      }
+    });
     auto [ec, n] = co_await ws->async_write(buffer, tuple_awaitable);
+    watchdog.cancel();
     if (ec) {
       session->PeerClosed();
       break;

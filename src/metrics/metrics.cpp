@@ -1,5 +1,7 @@
 #include "metrics/metrics.h"
 
+#include "domain/limits.h"
+
 #include <cstdio>
 
 namespace polaris {
@@ -70,6 +72,11 @@ std::string Metrics::Render() const {
     RenderCounter(out, "polaris_provider_fallbacks_total",
                   "Steps moved from this provider to the next one.", "provider", fallbacks_);
   }
+  RenderCounter(out, "polaris_limit_hits_total",
+                "Requests, connections and tool calls refused by a limit (docs/security.md).",
+                "limit", LimitHits());
+  out += "# HELP polaris_connections Open client connections.\n# TYPE polaris_connections gauge\n";
+  out += "polaris_connections " + std::to_string(connections_.load()) + "\n";
   out += "# HELP polaris_runs Runs not yet finished, by status.\n# TYPE polaris_runs gauge\n";
   out += "polaris_runs{status=\"queued\"} " + std::to_string(queued_.load()) + "\n";
   out += "polaris_runs{status=\"executing\"} " + std::to_string(executing_.load()) + "\n";

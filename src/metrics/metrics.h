@@ -30,6 +30,7 @@ class Metrics {
   void CountProviderRequest(const std::string& provider);
   void CountProviderError(const std::string& provider);
   void CountFallback(const std::string& from_provider);
+  void AddConnections(int delta) { connections_ += delta; }
   Histogram& run_duration() { return run_duration_; }
   Histogram& time_to_first_token() { return ttft_; }
 
@@ -39,7 +40,7 @@ class Metrics {
   void Inc(std::map<std::string, std::uint64_t>& m, const std::string& key);
   mutable std::mutex mu_;
   std::map<std::string, std::uint64_t> runs_by_status_, requests_, errors_, fallbacks_;
-  std::atomic<int> queued_{0}, executing_{0};
+  std::atomic<int> queued_{0}, executing_{0}, connections_{0};
   Histogram run_duration_, ttft_;
 };
 

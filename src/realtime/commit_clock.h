@@ -1,6 +1,7 @@
 #pragma once
 // The database timestamp of the Convex protocol: nanoseconds since the epoch, strictly
 // increasing per commit, never below what a client has already observed. Thread-safe.
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -19,7 +20,11 @@ class CommitClock {
     return next;
   }
   // A client saw `ts` (e.g. from before a restart with a faster clock): never go below it.
+  // Clamped to a minute ahead of real time: a client that lies cannot push the clock to its
+  // end (timestamps would then stop increasing).
   void Observe(std::uint64_t ts) {
+    constexpr std::uint64_t kMaxAheadNs = 60ull * 1000 * 1000 * 1000;
+    ts = std::min(ts, NowNs() + kMaxAheadNs);
     std::uint64_t prev = latest_.load();
     while (prev < ts && !latest_.compare_exchange_weak(prev, ts)) {
     }

@@ -274,7 +274,7 @@ Value GetFiles(FunctionContext& ctx, const json::object& args) {
   if (!checked) return checked.error();
   const std::string project_id = Str(args, "projectId");
   ctx.topics.push_back(topics::Files(project_id));
-  return RenderArray(services::ListFilesForUser(ctx.repo, ctx.user, project_id));
+  return RenderArray(services::ListFilesForUser(ctx.repo, ctx.user, project_id, true));
 }
 
 Value GetFile(FunctionContext& ctx, const json::object& args) {
@@ -426,7 +426,15 @@ const Function* FindFunction(std::string_view udf_path, FunctionKind kind) {
 }
 
 std::string UnknownFunctionError(std::string_view udf_path) {
-  return "Could not find public function for '" + std::string(udf_path) + "'";
+  // Echoes at most 100 bytes of the client's name (whole UTF-8 characters).
+  constexpr std::size_t kMaxEcho = 100;
+  std::string name(udf_path.substr(0, kMaxEcho));
+  if (udf_path.size() > kMaxEcho) {
+    while (!name.empty() && (static_cast<unsigned char>(udf_path[name.size()]) & 0xC0) == 0x80)
+      name.pop_back();
+    name += "...";
+  }
+  return "Could not find public function for '" + name + "'";
 }
 
 std::optional<json::object> ArgsFromWire(const json::value* args) {

@@ -1,9 +1,11 @@
 #pragma once
 // Mutation idempotency per (sessionId, requestId): a client re-sends every unresolved
 // mutation after a reconnect with the same ids, and must get the first answer again instead
-// of a second execution. Kept in memory, bounded per session, idle sessions expire.
+// of a second execution. Kept in memory and bounded three ways: answers per session, idle
+// sessions expire, and the bytes of all sessions together (least recently used go first).
 #include <chrono>
 #include <cstdint>
+#include <list>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -19,19 +21,35 @@ class MutationLog {
     State state;
     std::string response;  // the stored MutationResponse frame, when kDone
   };
+  // max_bytes: the budget of every session's keys and answers together.
+  explicit MutationLog(std::size_t max_bytes = 64 << 20) : max_bytes_(max_bytes) {}
+
   // kNew claims the request for the caller, who must then call Finish or Abandon.
   Claim Begin(const std::string& session_id, std::int64_t request_id);
   void Finish(const std::string& session_id, std::int64_t request_id, std::string response);
   void Abandon(const std::string& session_id, std::int64_t request_id);
 
+  std::size_t bytes() const;
+  std::size_t sessions() const;
+
  private:
   struct Session {
     std::map<std::int64_t, std::optional<std::string>> requests;  // nullopt while running
     std::chrono::steady_clock::time_point last_used;
+    std::size_t bytes = 0;
+    std::list<std::string>::iterator lru;  // position in lru_ (front: most recent)
   };
+  using Sessions = std::unordered_map<std::string, Session>;
+  Session& Touch(const std::string& session_id, std::chrono::steady_clock::time_point now);
+  void Erase(Sessions::iterator it);
   void Expire(std::chrono::steady_clock::time_point now);
-  std::mutex mu_;
-  std::unordered_map<std::string, Session> sessions_;
+  void EvictOverBudget(const std::string& keep);
+
+  const std::size_t max_bytes_;
+  mutable std::mutex mu_;
+  Sessions sessions_;
+  std::list<std::string> lru_;
+  std::size_t bytes_ = 0;
   std::chrono::steady_clock::time_point last_sweep_{};
 };
 

@@ -11,6 +11,7 @@
 #include <ctime>
 
 #include "auth/jwt.h"
+#include "domain/limits.h"
 #include "realtime/commit_clock.h"
 #include "realtime/convex_encoding.h"
 #include "realtime/function_call.h"
@@ -25,6 +26,21 @@ namespace {
 constexpr auto kPingAfter = 15s;
 constexpr std::size_t kMaxOutbox = 1024;  // frames a client left unread: it is dropped
 constexpr std::size_t kMaxJsonDepth = 64;
+constexpr std::size_t kMaxUdfPath = 256;
+constexpr std::size_t kMaxEcho = 100;  // bytes of a client-sent name repeated in an error
+
+std::string Clip(std::string_view s) {
+  if (s.size() <= kMaxEcho) return std::string(s);
+  std::size_t n = kMaxEcho;
+  while (n > 0 && (static_cast<unsigned char>(s[n]) & 0xC0) == 0x80) --n;  // whole characters
+  return std::string(s.substr(0, n)) + "...";
+}
+
+// Mutation answers are kept per (user, session): a length prefix keeps the two apart, so no
+// choice of names makes two pairs share a key.
+std::string LogKey(const std::string& user, const std::string& session) {
+  return std::to_string(user.size()) + ':' + user + session;
+}
 
 const json::value* Field(const json::object& o, std::string_view key) {
   auto it = o.find(key);
@@ -111,7 +127,7 @@ asio::awaitable<void> SyncSession::Handle(std::string_view text) {
   } else if (*type == "Event") {
     // Client telemetry: nothing to do.
   } else {
-    Fatal("Unknown message type \"" + *type + "\"");
+    Fatal("Unknown message type \"" + Clip(*type) + "\"");
   }
 }
 
@@ -122,8 +138,9 @@ asio::awaitable<void> SyncSession::OnConnect(const json::object& msg) {
     co_return;
   }
   session_id_ = *session;
+  // Applied once the session signs in: an anonymous client changes no global state.
   if (auto observed = StringField(msg, "maxObservedTimestamp")) {
-    if (auto ts = DecodeTs(*observed)) deps_.clock.Observe(*ts);
+    if (auto ts = DecodeTs(*observed)) observed_ts_ = *ts;
   }
   co_return;
 }
@@ -165,13 +182,20 @@ asio::awaitable<void> SyncSession::OnModifyQuerySet(const json::object& msg) {
       continue;
     }
     if (*kind != "Add") {
-      Fatal("Unknown query modification \"" + *kind + "\"");
+      Fatal("Unknown query modification \"" + Clip(*kind) + "\"");
       co_return;
     }
     auto udf = StringField(mod, "udfPath");
     auto args = ArgsOf(mod);
     if (!udf) {
       Fatal("Malformed ModifyQuerySet: udfPath must be a string");
+      co_return;
+    }
+    if (!WithinLimits(*udf, args ? &*args : nullptr)) co_return;
+    const int max_queries = CurrentLimits().ws_max_queries;
+    if (!queries_.count(*id) && queries_.size() >= static_cast<std::size_t>(max_queries)) {
+      CountLimitHit("ws_queries");
+      Close(1008, "ws_queries: at most " + std::to_string(max_queries) + " queries per session");
       co_return;
     }
     if (queries_.count(*id)) deps_.hub.Unsubscribe(this, *id);
@@ -230,6 +254,18 @@ asio::awaitable<void> SyncSession::OnAuthenticate(const json::object& msg) {
     co_return;
   }
   if (user != user_) {
+    // Each signed-in socket is one of the user's streams (with the SSE ones).
+    stream_lease_.reset();
+    if (!user.empty()) {
+      const int max_streams = CurrentLimits().max_streams_per_user;
+      stream_lease_ = deps_.streams.TryAcquire(user, max_streams);
+      if (!stream_lease_) {
+        CountLimitHit("streams_per_user");
+        Close(1008, "streams_per_user: at most " + std::to_string(max_streams) +
+                        " open streams per user");
+        co_return;
+      }
+    }
     user_ = user;
     // Every watched query runs again as the new user.
     std::vector<std::int64_t> ids;
@@ -250,6 +286,10 @@ asio::awaitable<void> SyncSession::OnAuthenticate(const json::object& msg) {
       it->second.active = true;
       pending_[id];
     }
+  }
+  if (!user_.empty() && observed_ts_) {
+    deps_.clock.Observe(*observed_ts_);  // clamped by the clock to just ahead of real time
+    observed_ts_.reset();
   }
   requested_identity_ = *base + 1;
   ArmExpiry(valid_until);
@@ -290,13 +330,23 @@ asio::awaitable<void> SyncSession::OnMutation(const json::object& msg) {
     Fatal("Malformed Mutation");
     co_return;
   }
+  if (!WithinLimits(*udf, args ? &*args : nullptr)) co_return;
   auto respond_failure = [&](const std::string& message) {
     return "{\"type\":\"MutationResponse\",\"requestId\":" + std::to_string(*request_id) +
            ",\"success\":false,\"result\":" + Quote(message) + ",\"ts\":null,\"logLines\":[]}";
   };
+  // An anonymous session may call no function: its answer is always the same error, so it
+  // is not kept (an anonymous client must not be able to make the server hold memory).
+  if (user_.empty()) {
+    const Function* known = FindFunction(*udf, FunctionKind::kMutation);
+    Send(respond_failure(!known  ? UnknownFunctionError(*udf)
+                         : !args ? "ArgumentValidationError: args must be an array holding one object"
+                                 : UncaughtError("Unauthorized")));
+    co_return;
+  }
   // A re-sent mutation (same session and request id) gets its first answer again. The user is
   // part of the key: a session id alone must not reveal another user's answers.
-  const std::string log_key = user_ + '\n' + session_id_;
+  const std::string log_key = LogKey(user_, session_id_);
   auto claim = deps_.mutations.Begin(log_key, *request_id);
   asio::steady_timer wait(executor_);
   for (int i = 0; claim.state == MutationLog::State::kRunning && i < 1500; ++i) {
@@ -341,6 +391,20 @@ asio::awaitable<void> SyncSession::OnMutation(const json::object& msg) {
   if (outcome.ok) RequestTransition();
 }
 
+bool SyncSession::WithinLimits(const std::string& udf, const json::object* args) {
+  if (udf.size() > kMaxUdfPath) {
+    Fatal("Malformed message: udfPath longer than " + std::to_string(kMaxUdfPath) + " bytes");
+    return false;
+  }
+  const auto max_args = CurrentLimits().ws_max_query_args_bytes;
+  if (args && static_cast<std::int64_t>(json::serialize(*args).size()) > max_args) {
+    CountLimitHit("ws_query_args_bytes");
+    Close(1008, "ws_query_args_bytes: arguments over " + std::to_string(max_args) + " bytes");
+    return false;
+  }
+  return true;
+}
+
 void SyncSession::OnAction(const json::object& msg) {
   auto request_id = IntField(msg, "requestId");
   if (!request_id) return Fatal("Malformed Action");
@@ -350,7 +414,8 @@ void SyncSession::OnAction(const json::object& msg) {
        ",\"logLines\":[]}");
 }
 
-std::string SyncSession::BuildTransition() {
+std::optional<std::string> SyncSession::BuildTransition() {
+  const auto max_frame = static_cast<std::size_t>(CurrentLimits().ws_max_out_frame_bytes);
   Version end{requested_query_set_, requested_identity_, std::max(sent_.ts, deps_.clock.Latest())};
   std::string out = "{\"type\":\"Transition\",\"startVersion\":";
   out += VersionJson(sent_.query_set, sent_.identity, sent_.ts);
@@ -377,6 +442,16 @@ std::string SyncSession::BuildTransition() {
       out += '}';
     } else {
       const std::string& fragment = it->second.latest->fragment;
+      // Checked before the copy: a frame over the limit is never built, whatever the query
+      // set asks for (thousands of ids watching one large document).
+      if (out.size() + fragment.size() + 32 > max_frame) {
+        CountLimitHit("ws_out_frame_bytes");
+        Close(1009, "ws_out_frame_bytes: an update would exceed " + std::to_string(max_frame) +
+                        " bytes; watch fewer or smaller queries");
+        outbox_.clear();
+        outbox_bytes_ = 0;
+        return std::nullopt;
+      }
       out.reserve(out.size() + fragment.size() + 32);
       out += "{\"queryId\":";
       out += std::to_string(id);
@@ -395,11 +470,16 @@ asio::awaitable<std::optional<std::string>> SyncSession::NextFrame() {
     if (!outbox_.empty()) {
       auto next = std::move(outbox_.front());
       outbox_.pop_front();
+      outbox_bytes_ -= next.frame.size();
       if (!next.frame.empty()) co_return std::move(next.frame);
-      co_return BuildTransition();
+      if (auto t = BuildTransition()) co_return std::move(*t);
+      continue;
     }
     if (closing_) co_return std::nullopt;
-    if (!pending_.empty()) co_return BuildTransition();
+    if (!pending_.empty()) {
+      if (auto t = BuildTransition()) co_return std::move(*t);
+      continue;
+    }
     signal_.expires_after(kPingAfter);
     auto [ec] = co_await signal_.async_wait(asio::as_tuple(asio::use_awaitable));
     if (!ec) co_return std::string("{\"type\":\"Ping\"}");  // 15 s of silence
@@ -412,6 +492,16 @@ void SyncSession::Send(std::string frame) {
     Close(1011, "InternalServerError: the client is not reading its messages");
     return;
   }
+  const auto max_unsent = static_cast<std::size_t>(CurrentLimits().ws_max_unsent_bytes);
+  if (outbox_bytes_ + frame.size() > max_unsent) {
+    CountLimitHit("ws_unsent_bytes");
+    Close(1008, "ws_unsent_bytes: over " + std::to_string(max_unsent) +
+                    " bytes of answers unread; the client is not reading");
+    outbox_.clear();
+    outbox_bytes_ = 0;
+    return;
+  }
+  outbox_bytes_ += frame.size();
   outbox_.push_back({std::move(frame)});
   Wake();
 }
@@ -435,6 +525,7 @@ void SyncSession::Close(int code, std::string reason) {
   close_reason_ = std::move(reason);
   deps_.hub.UnsubscribeAll(this);
   expiry_.cancel();
+  stream_lease_.reset();
   Wake();
 }
 

@@ -15,6 +15,7 @@
 #include <string_view>
 
 #include "realtime/query_hub.h"
+#include "realtime/user_streams.h"
 
 namespace polaris {
 class StoreClient;
@@ -32,6 +33,7 @@ struct SyncDeps {
   CommitClock& clock;
   MutationLog& mutations;
   const TokenVerifier& verifier;
+  UserStreams& streams;
 };
 
 class SyncSession final : public QuerySubscriber, public std::enable_shared_from_this<SyncSession> {
@@ -72,6 +74,8 @@ class SyncSession final : public QuerySubscriber, public std::enable_shared_from
   struct Outgoing {
     std::string frame;  // empty: build a Transition here
   };
+  // Checks a client-sent udfPath and args against the limits; false once the session closes.
+  bool WithinLimits(const std::string& udf, const boost::json::object* args);
 
   boost::asio::awaitable<void> OnConnect(const boost::json::object& msg);
   boost::asio::awaitable<void> OnModifyQuerySet(const boost::json::object& msg);
@@ -80,7 +84,8 @@ class SyncSession final : public QuerySubscriber, public std::enable_shared_from
   void OnAction(const boost::json::object& msg);
   // Subscribes (or re-subscribes) a query under the current user; returns its result.
   boost::asio::awaitable<QueryResultPtr> Watch(std::int64_t query_id, const QuerySpec& spec);
-  std::string BuildTransition();
+  // nullopt when the frame would pass the outgoing frame limit (the session then closes).
+  std::optional<std::string> BuildTransition();
   void Send(std::string frame);
   void RequestTransition();
   void Fatal(std::string message);
@@ -97,12 +102,15 @@ class SyncSession final : public QuerySubscriber, public std::enable_shared_from
   std::uint64_t auth_generation_ = 0;
   std::string session_id_;
   std::string user_;
+  std::optional<std::uint64_t> observed_ts_;  // from Connect, applied once signed in
+  std::unique_ptr<UserStreams::Lease> stream_lease_;
   std::int64_t requested_query_set_ = 0;
   std::int64_t requested_identity_ = 0;
   Version sent_;
   std::map<std::int64_t, Query> queries_;
   std::map<std::int64_t, Pending> pending_;  // queries whose change the next Transition carries
   std::deque<Outgoing> outbox_;
+  std::size_t outbox_bytes_ = 0;
   bool closing_ = false;
   int close_code_ = 1000;
   std::string close_reason_;

@@ -11,7 +11,10 @@ Result<Conversation> CreateConversation(Repo& repo, const std::string& user,
                                         const std::optional<std::string>& title, Millis now) {
   auto p = OwnedProject(repo, user, project_id);
   if (!p) return p.error();
-  std::string t = title.value_or(kDefaultConversationTitle);
+  std::string t = ToNfc(title.value_or(kDefaultConversationTitle));
+  if (HasUnsafeCharacters(t)) {
+    return Error::BadRequest("Title must not contain control or bidirectional-override characters");
+  }
   if (CountCodePoints(t) > kMaxTitleChars) {
     return Error::BadRequest("Title is too long (at most 500 characters)");
   }

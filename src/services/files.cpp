@@ -6,6 +6,7 @@
 #include "domain/ids.h"
 #include "domain/path.h"
 #include "services/access.h"
+#include "services/quota.h"
 
 namespace polaris::services {
 namespace {
@@ -40,6 +41,23 @@ Result<std::optional<std::string>> ParentFolder(Repo& repo, const std::string& p
     parent = child->id;
   }
   return parent;
+}
+
+// How many of the folders above the last segment do not exist yet (what ParentFolder would
+// create), for the quota check that runs before anything is written.
+std::int64_t MissingFolders(Repo& repo, const std::string& project_id,
+                            const std::vector<std::string>& parts) {
+  std::optional<std::string> parent;
+  for (std::size_t i = 0; i + 1 < parts.size(); ++i) {
+    auto child = repo.FindChild(project_id, parent, parts[i]);
+    if (!child) return static_cast<std::int64_t>(parts.size() - 1 - i);
+    parent = child->id;
+  }
+  return 0;
+}
+
+std::int64_t ContentBytes(const FileNode& f) {
+  return f.content ? static_cast<std::int64_t>(f.content->size()) : 0;
 }
 
 // The full path of node, or nullopt when its parent chain is broken (or cyclic: bounded walk).
@@ -109,6 +127,38 @@ std::string AlreadyExistsHere(FileType type) {
   return std::string("A ") + ToString(type) + " with this name already exists in this location";
 }
 
+// A longer name lengthens the path of everything below a folder: each must stay within the
+// path limit, or the tree would hold nodes no path can address.
+Status CheckRenameFits(Repo& repo, const FileNode& node, const std::string& new_name) {
+  if (new_name.size() <= node.name.size()) return Ok();
+  const std::size_t growth = new_name.size() - node.name.size();
+  auto nodes = repo.ListFileMeta(node.project_id);
+  std::unordered_map<std::string, const FileNode*> by_id;
+  for (const auto& n : nodes) by_id.emplace(n.id, &n);
+  std::size_t longest = 0;
+  for (const auto& n : nodes) {
+    // Only node itself and its descendants: walk up from n looking for node.
+    const FileNode* cur = &n;
+    bool below = false;
+    for (std::size_t depth = 0; cur && depth <= kMaxPathDepth; ++depth) {
+      if (cur->id == node.id) {
+        below = true;
+        break;
+      }
+      if (!cur->parent_id) break;
+      auto it = by_id.find(*cur->parent_id);
+      cur = it == by_id.end() ? nullptr : it->second;
+    }
+    if (!below) continue;
+    if (auto path = FullPath(by_id, n)) longest = std::max(longest, path->size());
+  }
+  if (longest + growth > kMaxPathBytes) {
+    return Error::BadRequest("Invalid path: the new name would make a path longer than " +
+                             std::to_string(kMaxPathBytes) + " bytes");
+  }
+  return Ok();
+}
+
 }  // namespace
 
 std::optional<FileNode> ResolvePath(Repo& repo, const std::string& project_id,
@@ -128,6 +178,15 @@ Result<FileNode> WriteFileAtPath(Repo& repo, const std::string& project_id, cons
                                  const std::string& content, Millis now) {
   auto parts = SplitPath(path);
   if (!parts) return parts.error();
+  {
+    const std::int64_t missing = MissingFolders(repo, project_id, *parts);
+    std::optional<FileNode> current;
+    if (missing == 0) current = ResolvePath(repo, project_id, *parts);
+    const std::int64_t nodes = missing + (current ? 0 : 1);
+    const std::int64_t bytes =
+        static_cast<std::int64_t>(content.size()) - (current ? ContentBytes(*current) : 0);
+    if (auto st = CheckProjectQuota(repo, project_id, nodes, bytes); !st) return st.error();
+  }
   auto parent = ParentFolder(repo, project_id, *parts, true, now);
   if (!parent) return parent.error();
   auto existing = repo.FindChild(project_id, *parent, parts->back());
@@ -153,6 +212,10 @@ Result<FileNode> CreateFolderAtPath(Repo& repo, const std::string& project_id,
                                     const std::string& path, Millis now) {
   auto parts = SplitPath(path);
   if (!parts) return parts.error();
+  if (!ResolvePath(repo, project_id, *parts)) {
+    const std::int64_t nodes = MissingFolders(repo, project_id, *parts) + 1;
+    if (auto st = CheckProjectQuota(repo, project_id, nodes, 0); !st) return st.error();
+  }
   auto parent = ParentFolder(repo, project_id, *parts, true, now);
   if (!parent) return parent.error();
   if (auto existing = repo.FindChild(project_id, *parent, parts->back())) {
@@ -205,11 +268,14 @@ Status DeleteAtPath(Repo& repo, const std::string& project_id, const std::string
 }
 
 Result<FileNode> RenameAtPath(Repo& repo, const std::string& project_id, const std::string& path,
-                              const std::string& new_name, Millis now) {
+                              const std::string& raw_name, Millis now) {
   auto node = ExistingNode(repo, project_id, path);
   if (!node) return node.error();
-  if (auto st = ValidateName(new_name); !st) return st.error();
+  auto normalized = NormalizeName(raw_name);
+  if (!normalized) return normalized.error();
+  const std::string& new_name = *normalized;
   if (node->name == new_name) return node;
+  if (auto st = CheckRenameFits(repo, *node, new_name); !st) return st.error();
   if (repo.FindChild(project_id, node->parent_id, new_name)) {
     return Error::Conflict("A file or folder named '" + new_name +
                            "' already exists in this location");
@@ -221,8 +287,9 @@ Result<FileNode> RenameAtPath(Repo& repo, const std::string& project_id, const s
   return node;
 }
 
-std::vector<PathedFile> ListFilesWithPaths(Repo& repo, const std::string& project_id) {
-  auto nodes = repo.ListFiles(project_id);
+std::vector<PathedFile> ListFilesWithPaths(Repo& repo, const std::string& project_id,
+                                           bool with_content) {
+  auto nodes = with_content ? repo.ListFiles(project_id) : repo.ListFileMeta(project_id);
   std::unordered_map<std::string, const FileNode*> by_id;
   for (const auto& n : nodes) by_id.emplace(n.id, &n);
   // All paths first: moving a node out would break the names the map points at.
@@ -241,7 +308,7 @@ std::vector<PathedFile> ListFilesWithPaths(Repo& repo, const std::string& projec
 
 std::vector<std::string> ListAllFilePaths(Repo& repo, const std::string& project_id) {
   std::vector<std::string> paths;
-  for (auto& f : ListFilesWithPaths(repo, project_id)) paths.push_back(std::move(f.path));
+  for (auto& f : ListFilesWithPaths(repo, project_id, false)) paths.push_back(std::move(f.path));
   return paths;
 }
 
@@ -266,25 +333,32 @@ Result<FileNode> ReadFileForUser(Repo& repo, const std::string& user, const std:
 }
 
 Result<std::vector<FileNode>> ListFilesForUser(Repo& repo, const std::string& user,
-                                               const std::string& project_id) {
+                                               const std::string& project_id, bool with_content) {
   if (auto p = OwnedProject(repo, user, project_id); !p) return p.error();
-  return repo.ListFiles(project_id);
+  return with_content ? repo.ListFiles(project_id) : repo.ListFileMeta(project_id);
 }
 
 Status UpdateFileForUser(Repo& repo, const std::string& user, const std::string& file_id,
                          const FileUpdate& update, Millis now) {
   auto file = OwnedFile(repo, user, file_id);
   if (!file) return file.error();
-  if (update.name && *update.name != file->name) {
-    if (auto st = ValidateName(*update.name); !st) return st;
-    if (repo.FindChild(file->project_id, file->parent_id, *update.name)) {
-      return Error::Conflict("A file or folder named '" + *update.name +
-                             "' already exists in this location");
+  if (update.name) {
+    auto name = NormalizeName(*update.name);
+    if (!name) return name.error();
+    if (*name != file->name) {
+      if (repo.FindChild(file->project_id, file->parent_id, *name)) {
+        return Error::Conflict("A file or folder named '" + *name +
+                               "' already exists in this location");
+      }
+      if (auto st = CheckRenameFits(repo, *file, *name); !st) return st;
+      file->name = *name;
     }
-    file->name = *update.name;
   }
   if (update.content) {
     if (file->type == FileType::kFolder) return Error::BadRequest("A folder has no content");
+    const std::int64_t bytes =
+        static_cast<std::int64_t>(update.content->size()) - ContentBytes(*file);
+    if (auto st = CheckProjectQuota(repo, file->project_id, 0, bytes); !st) return st;
     file->content = *update.content;
   }
   file->updated_at = std::max(now, file->updated_at);
@@ -305,10 +379,12 @@ Status DeleteFileForUser(Repo& repo, const std::string& user, const std::string&
 Result<FileNode> CreateNodeForUser(Repo& repo, const std::string& user,
                                    const std::string& project_id,
                                    const std::optional<std::string>& parent_id,
-                                   const std::string& name,
+                                   const std::string& raw_name,
                                    const std::optional<std::string>& content, Millis now) {
   if (auto p = OwnedProject(repo, user, project_id); !p) return p.error();
-  if (auto st = ValidateName(name); !st) return st.error();
+  auto normalized = NormalizeName(raw_name);
+  if (!normalized) return normalized.error();
+  const std::string& name = *normalized;
   const FileType type = content ? FileType::kFile : FileType::kFolder;
   std::size_t depth = 1, bytes = name.size();
   if (parent_id) {
@@ -331,6 +407,8 @@ Result<FileNode> CreateNodeForUser(Repo& repo, const std::string& user,
     return Error::Conflict(type == FileType::kFile ? "File already exists"
                                                    : "Folder already exists");
   }
+  const std::int64_t added = content ? static_cast<std::int64_t>(content->size()) : 0;
+  if (auto st = CheckProjectQuota(repo, project_id, 1, added); !st) return st.error();
   FileNode node{NewId(Table::kFile), now, project_id, parent_id, name, type, content, now};
   repo.InsertFile(node);
   repo.TouchProject(project_id, now);
@@ -338,14 +416,17 @@ Result<FileNode> CreateNodeForUser(Repo& repo, const std::string& user,
 }
 
 Status RenameFileForUser(Repo& repo, const std::string& user, const std::string& file_id,
-                         const std::string& new_name, Millis now) {
+                         const std::string& raw_name, Millis now) {
   auto file = OwnedFile(repo, user, file_id);
   if (!file) return file.error();
-  if (auto st = ValidateName(new_name); !st) return st;
+  auto normalized = NormalizeName(raw_name);
+  if (!normalized) return normalized.error();
+  const std::string& new_name = *normalized;
   if (new_name == file->name) return Ok();
   if (auto sibling = repo.FindChild(file->project_id, file->parent_id, new_name)) {
     return Error::Conflict(AlreadyExistsHere(sibling->type));
   }
+  if (auto st = CheckRenameFits(repo, *file, new_name); !st) return st;
   file->name = new_name;
   file->updated_at = std::max(now, file->updated_at);
   repo.UpdateFile(*file);

@@ -39,8 +39,10 @@ struct PathedFile {
   std::string path;
   FileNode file;
 };
-// Every file (not folder) of the project with its full path, sorted by path.
-std::vector<PathedFile> ListFilesWithPaths(Repo& repo, const std::string& project_id);
+// Every file (not folder) of the project with its full path, sorted by path; contents only
+// when asked for (they can be large: listings and path summaries do without).
+std::vector<PathedFile> ListFilesWithPaths(Repo& repo, const std::string& project_id,
+                                           bool with_content);
 // Every file (not folder) path of the project, sorted.
 std::vector<std::string> ListAllFilePaths(Repo& repo, const std::string& project_id);
 
@@ -53,8 +55,11 @@ Result<FileNode> CreateFolderForUser(Repo& repo, const std::string& user,
                                      Millis now);
 Result<FileNode> ReadFileForUser(Repo& repo, const std::string& user, const std::string& project_id,
                                  const std::string& path);
+// Metadata only unless with_content (the Convex files:getFiles keeps the original's shape;
+// the project quotas bound its size).
 Result<std::vector<FileNode>> ListFilesForUser(Repo& repo, const std::string& user,
-                                               const std::string& project_id);
+                                               const std::string& project_id,
+                                               bool with_content = false);
 
 struct FileUpdate {
   std::optional<std::string> name;

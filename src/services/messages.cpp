@@ -1,20 +1,49 @@
 #include "services/messages.h"
 
+#include <cstdio>
+
 #include "domain/ids.h"
+#include "domain/limits.h"
 #include "domain/text.h"
 #include "services/access.h"
 #include "services/conversations.h"
 
 namespace polaris::services {
 namespace {
-// Idempotent answers are stored as "<runId> <messageId>"; ids never contain spaces.
-std::string EncodeAnswer(const PostedMessage& p) {
-  return p.run_id + " " + p.message_id;
+// Idempotent answers are stored as "<runId> <messageId> <request fingerprint>"; ids never
+// contain spaces. Answers recorded before fingerprints existed have two fields.
+std::string EncodeAnswer(const PostedMessage& p, const std::string& fingerprint) {
+  return p.run_id + " " + p.message_id + " " + fingerprint;
 }
-std::optional<PostedMessage> DecodeAnswer(const std::string& s) {
+struct StoredAnswer {
+  PostedMessage posted;
+  std::optional<std::string> fingerprint;
+};
+std::optional<StoredAnswer> DecodeAnswer(const std::string& s) {
   auto sp = s.find(' ');
   if (sp == std::string::npos) return std::nullopt;
-  return PostedMessage{s.substr(0, sp), s.substr(sp + 1), true, false};
+  auto sp2 = s.find(' ', sp + 1);
+  StoredAnswer a{{s.substr(0, sp), s.substr(sp + 1, sp2 - sp - 1), true, false}, std::nullopt};
+  if (sp2 != std::string::npos) a.fingerprint = s.substr(sp2 + 1);
+  return a;
+}
+// FNV-1a over the request's fields: tells a replay from a different request under the same
+// key (a key is per user, so this guards mistakes, not attacks).
+std::string Fingerprint(const std::string& conversation_id, const std::string& text) {
+  std::uint64_t h = 1469598103934665603ull;
+  auto mix = [&h](std::string_view part) {
+    for (unsigned char c : part) {
+      h ^= c;
+      h *= 1099511628211ull;
+    }
+    h ^= 0xFF;  // field separator
+    h *= 1099511628211ull;
+  };
+  mix(conversation_id);
+  mix(text);
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
+  return buf;
 }
 }  // namespace
 
@@ -33,15 +62,33 @@ Result<PostedMessage> PostMessage(Repo& repo, const std::string& user,
     return st.error();
   }
   if (auto st = ValidateMessageText(text); !st) return st.error();
+  const Millis key_not_before = now - CurrentLimits().idempotency_ttl_ms;
+  const std::string fingerprint = Fingerprint(conversation_id, text);
   if (idempotency_key) {
-    if (auto prev = repo.GetIdempotentResponse(user, *idempotency_key)) {
-      if (auto answer = DecodeAnswer(*prev)) return *answer;
+    if (auto prev = repo.GetIdempotentResponse(user, *idempotency_key, key_not_before)) {
+      if (auto answer = DecodeAnswer(*prev)) {
+        if (answer->fingerprint && *answer->fingerprint != fingerprint) {
+          return Error{ErrorCode::kUnprocessable,
+                       "Idempotency-Key was used with a different request body",
+                       {}};
+        }
+        return answer->posted;
+      }
     }
   }
   auto conv = OwnedConversation(repo, user, conversation_id);
   if (!conv) return conv.error();
   if (auto busy = repo.FindProcessingMessage(conv->project_id)) {
     return Error::Conflict("A message is already being processed").With("messageId", *busy);
+  }
+  // One run per project, but projects are many: the user's runs waiting or running are
+  // capped too, so one account cannot queue unbounded AI spend.
+  const int max_runs = CurrentLimits().max_active_runs_per_user;
+  if (repo.CountActiveRuns(user) >= max_runs) {
+    return LimitError(ErrorCode::kRateLimited,
+                      "Too many messages in progress: at most " + std::to_string(max_runs) +
+                          " per user; wait for one to finish",
+                      "active_runs_per_user", 5);
   }
 
   Message user_msg;
@@ -75,8 +122,10 @@ Result<PostedMessage> PostMessage(Repo& repo, const std::string& user,
   repo.TouchConversation(conversation_id, now);
 
   PostedMessage posted{run.id, reply.id, false, conv->title == kDefaultConversationTitle};
-  if (idempotency_key)
-    repo.PutIdempotentResponse(user, *idempotency_key, EncodeAnswer(posted), now);
+  if (idempotency_key) {
+    repo.PutIdempotentResponse(user, *idempotency_key, EncodeAnswer(posted, fingerprint), now,
+                               key_not_before);
+  }
   return posted;
 }
 

@@ -3,11 +3,16 @@
 #include "domain/ids.h"
 #include "domain/text.h"
 #include "services/access.h"
+#include "services/quota.h"
 
 namespace polaris::services {
 namespace {
 Status ValidateProjectName(const std::string& name) {
   if (IsBlank(name)) return Error::BadRequest("Project name must not be empty");
+  if (HasUnsafeCharacters(name)) {
+    return Error::BadRequest(
+        "Project name must not contain control or bidirectional-override characters");
+  }
   if (CountCodePoints(name) > kMaxProjectNameChars) {
     return Error::BadRequest("Project name is too long (at most 200 characters)");
   }
@@ -15,9 +20,11 @@ Status ValidateProjectName(const std::string& name) {
 }
 }  // namespace
 
-Result<Project> CreateProject(Repo& repo, const std::string& user, const std::string& name,
+Result<Project> CreateProject(Repo& repo, const std::string& user, const std::string& raw_name,
                               Millis now) {
+  const std::string name = ToNfc(raw_name);
   if (auto st = ValidateProjectName(name); !st) return st.error();
+  if (auto st = CheckProjectCount(repo, user); !st) return st.error();
   Project p{NewId(Table::kProject), now, name, user, now};
   repo.InsertProject(p);
   return p;
@@ -28,7 +35,8 @@ std::vector<Project> ListProjects(Repo& repo, const std::string& user, int limit
 }
 
 Status RenameProject(Repo& repo, const std::string& user, const std::string& project_id,
-                     const std::string& name, Millis now) {
+                     const std::string& raw_name, Millis now) {
+  const std::string name = ToNfc(raw_name);
   auto p = OwnedProject(repo, user, project_id);
   if (!p) return p.error();
   if (auto st = ValidateProjectName(name); !st) return st;

@@ -1,6 +1,7 @@
 #pragma once
 // Repo: the storage operations the services need, run inside one transaction on a store
 // thread. Implemented by SQLite (store/sqlite) and later PostgreSQL; services never see SQL.
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <utility>
@@ -36,6 +37,14 @@ class Repo {
   // Oldest first.
   virtual std::vector<Message> ListMessages(const std::string& conversation_id) = 0;
   virtual void UpdateMessage(const Message& m) = 0;
+  // The same without the tool calls (content, status, error, model, usage): a step's writes
+  // stay the size of what changed, not of every call the message ever made.
+  virtual void UpdateMessageFields(const Message& m) = 0;
+  // Adds calls after the message's existing ones.
+  virtual void AppendToolCalls(const Message& m, const std::vector<ToolCall>& calls) = 0;
+  // Records one call's result in place.
+  virtual void SetToolCallResult(const Message& m, const std::string& call_id,
+                                 const std::string& result_json) = 0;
   // The fenced streaming write in one statement: sets the content only while the message is
   // processing and run_id is executing with this attempt. Returns whether it applied.
   virtual bool UpdateContentIfCurrent(const std::string& message_id, const std::string& run_id,
@@ -50,16 +59,33 @@ class Repo {
   virtual void UpdateRun(const Run& r) = 0;
   // Runs queued or executing, oldest first.
   virtual std::vector<Run> ListUnfinishedRuns() = 0;
+  // How many of the user's runs are queued or executing.
+  virtual int CountActiveRuns(const std::string& owner_id) = 0;
 
-  // Idempotency-Key records: the first answer to a (user, key) pair, as opaque text.
+  // Idempotency-Key records: the first answer to a (user, key) pair, as opaque text, when it
+  // was recorded at or after not_before (older ones have expired).
   virtual std::optional<std::string> GetIdempotentResponse(const std::string& user,
-                                                           const std::string& key) = 0;
+                                                           const std::string& key,
+                                                           Millis not_before) = 0;
+  // Records (or replaces an expired) answer, and drops the user's records older than
+  // not_before.
   virtual void PutIdempotentResponse(const std::string& user, const std::string& key,
-                                     const std::string& response, Millis now) = 0;
+                                     const std::string& response, Millis now,
+                                     Millis not_before) = 0;
 
   virtual void InsertFile(const FileNode& f) = 0;
   virtual std::optional<FileNode> GetFile(const std::string& id) = 0;
   virtual std::vector<FileNode> ListFiles(const std::string& project_id) = 0;
+  // The same documents without their contents (listings, path summaries).
+  virtual std::vector<FileNode> ListFileMeta(const std::string& project_id) = 0;
+  struct Usage {
+    std::int64_t nodes = 0;  // files and folders
+    std::int64_t bytes = 0;  // content bytes
+  };
+  virtual Usage ProjectUsage(const std::string& project_id) = 0;
+  // Content bytes over all the owner's projects.
+  virtual std::int64_t OwnerBytes(const std::string& owner_id) = 0;
+  virtual int CountProjects(const std::string& owner_id) = 0;
   // Children of parent_id (nullopt = project root), any type.
   virtual std::vector<FileNode> ListChildren(const std::string& project_id,
                                              const std::optional<std::string>& parent_id) = 0;

@@ -1,5 +1,9 @@
 #include "store/sqlite/database.h"
 
+#include <string>
+
+#include "domain/limits.h"
+
 namespace polaris::sqlite {
 namespace {
 [[noreturn]] void Fail(sqlite3* db, int rc) {
@@ -63,8 +67,15 @@ Database::Database(const std::string& path, bool read_only) {
   // FULL: an acknowledged commit survives power loss, not just a process crash.
   Exec("PRAGMA synchronous=FULL");
   if (!read_only) Exec("PRAGMA journal_mode=WAL");
+  // When the WAL restarts from its beginning it is cut back to this size (it never shrinks
+  // otherwise: one burst of writes would keep its disk for good).
+  Exec(("PRAGMA journal_size_limit=" + std::to_string(CurrentLimits().wal_limit_bytes)).c_str());
   // A larger page cache per connection (32 MiB) keeps hot pages out of pread/pwrite calls.
   Exec("PRAGMA cache_size=-32768");
+}
+
+void Database::SetBusyTimeout(int ms) {
+  sqlite3_busy_timeout(db_, ms);
 }
 
 Database::~Database() {

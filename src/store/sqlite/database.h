@@ -55,6 +55,8 @@ class Database {
   Database& operator=(const Database&) = delete;
   ~Database();
 
+  // How long a statement waits for a lock before failing with SQLITE_BUSY.
+  void SetBusyTimeout(int ms);
   void Exec(const char* sql);
   // Runs one statement from the cache: for the per-job transaction control of the writer and
   // the readers, where parsing the SQL each time would cost more than running it.

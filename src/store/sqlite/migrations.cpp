@@ -99,6 +99,13 @@ CREATE TABLE idempotency_keys (
   PRIMARY KEY (owner_id, key)
 ) WITHOUT ROWID;
 )sql",
+    // V003: quotas. A file's size in bytes as a virtual column, kept in an index so that a
+    // project's or owner's usage is summed without reading any content.
+    R"sql(
+ALTER TABLE files ADD COLUMN size INTEGER
+  GENERATED ALWAYS AS (ifnull(length(CAST(content AS BLOB)), 0)) VIRTUAL;
+CREATE INDEX files_usage ON files(project_id, size);
+)sql",
 };
 
 }  // namespace

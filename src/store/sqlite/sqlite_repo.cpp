@@ -76,10 +76,19 @@ constexpr const char* kUpdateRun =
 constexpr const char* kListUnfinishedRuns =  // partial index runs_unfinished
     "SELECT " POLARIS_RUN_COLS
     " FROM runs WHERE status IN ('queued', 'executing') ORDER BY created_at, rowid";
+constexpr const char* kCountActiveRuns =  // partial index runs_unfinished
+    "SELECT count(*) FROM runs WHERE status IN ('queued', 'executing') AND owner_id=?";
 constexpr const char* kGetIdempotent =  // primary key
-    "SELECT response FROM idempotency_keys WHERE owner_id=? AND key=?";
+    "SELECT response FROM idempotency_keys WHERE owner_id=? AND key=? AND created_at>=?";
 constexpr const char* kPutIdempotent =
-    "INSERT OR IGNORE INTO idempotency_keys(owner_id, key, response, created_at) VALUES(?,?,?,?)";
+    "INSERT OR REPLACE INTO idempotency_keys(owner_id, key, response, created_at) "
+    "VALUES(?,?,?,?)";
+constexpr const char* kExpireIdempotent =  // primary key prefix
+    "DELETE FROM idempotency_keys WHERE owner_id=? AND created_at<?";
+constexpr const char* kMaxToolCallPosition =  // primary key
+    "SELECT ifnull(max(position) + 1, 0) FROM tool_calls WHERE message_id=?";
+constexpr const char* kSetToolCallResult =  // primary key prefix
+    "UPDATE tool_calls SET result_json=? WHERE message_id=? AND call_id=?";
 
 #define POLARIS_FILE_COLS \
   "id, project_id, parent_id, name, type, content, creation_time, updated_at"
@@ -94,6 +103,16 @@ constexpr const char* kListChildren =  // index files_by_parent_name
 constexpr const char* kFindChild =  // index files_by_parent_name
     "SELECT " POLARIS_FILE_COLS
     " FROM files WHERE project_id=? AND ifnull(parent_id, '')=? AND name=?";
+constexpr const char* kListFileMeta =  // index files_by_parent_name (prefix)
+    "SELECT id, project_id, parent_id, name, type, NULL, creation_time, updated_at FROM files "
+    "WHERE project_id=? ORDER BY creation_time, rowid";
+constexpr const char* kProjectUsage =  // covering index files_usage (size is virtual)
+    "SELECT count(*), ifnull(sum(size), 0) FROM files INDEXED BY files_usage WHERE project_id=?";
+constexpr const char* kOwnerBytes =  // projects_by_owner, then files_usage
+    "SELECT ifnull(sum(f.size), 0) FROM projects p JOIN files f INDEXED BY files_usage "
+    "ON f.project_id = p.id WHERE p.owner_id=?";
+constexpr const char* kCountProjects =  // index projects_by_owner
+    "SELECT count(*) FROM projects WHERE owner_id=?";
 constexpr const char* kUpdateFile =
     "UPDATE files SET parent_id=?, name=?, content=?, updated_at=? WHERE id=?";
 constexpr const char* kDeleteFile = "DELETE FROM files WHERE id=? RETURNING project_id";
@@ -316,6 +335,42 @@ std::optional<std::string> SqliteRepo::FindProcessingMessage(const std::string& 
   if (!s.Step()) return std::nullopt;
   return s.Text(0);
 }
+void SqliteRepo::UpdateMessageFields(const Message& m) {
+  auto s = db_.Prepare(kUpdateMessage);
+  s.Bind(1, m.content)
+      .Bind(2, StatusText(m))
+      .Bind(3, m.trigger_run_id)
+      .Bind(4, m.error)
+      .Bind(5, m.model);
+  if (m.usage) {
+    s.Bind(6, m.usage->prompt_tokens).Bind(7, m.usage->completion_tokens);
+  } else {
+    s.BindNull(6).BindNull(7);
+  }
+  s.Bind(8, m.id).Run();
+  NoteChange(topics::Messages(m.conversation_id));
+}
+void SqliteRepo::AppendToolCalls(const Message& m, const std::vector<ToolCall>& calls) {
+  auto next = db_.Prepare(kMaxToolCallPosition);
+  next.Bind(1, m.id);
+  std::int64_t pos = next.Step() ? next.Int(0) : 0;
+  for (const auto& tc : calls) {
+    db_.Prepare(kInsertToolCall)
+        .Bind(1, m.id)
+        .Bind(2, pos++)
+        .Bind(3, tc.id)
+        .Bind(4, tc.name)
+        .Bind(5, tc.args_json)
+        .Bind(6, tc.result_json)
+        .Run();
+  }
+  NoteChange(topics::Messages(m.conversation_id));
+}
+void SqliteRepo::SetToolCallResult(const Message& m, const std::string& call_id,
+                                   const std::string& result_json) {
+  db_.Prepare(kSetToolCallResult).Bind(1, result_json).Bind(2, m.id).Bind(3, call_id).Run();
+  NoteChange(topics::Messages(m.conversation_id));
+}
 void SqliteRepo::WriteToolCalls(const Message& m) {
   db_.Prepare(kDeleteToolCalls).Bind(1, m.id).Run();
   std::int64_t pos = 0;
@@ -385,15 +440,23 @@ std::vector<Run> SqliteRepo::ListUnfinishedRuns() {
   while (s.Step()) out.push_back(ReadRun(s));
   return out;
 }
+int SqliteRepo::CountActiveRuns(const std::string& owner_id) {
+  auto s = db_.Prepare(kCountActiveRuns);
+  s.Bind(1, owner_id);
+  return s.Step() ? static_cast<int>(s.Int(0)) : 0;
+}
 std::optional<std::string> SqliteRepo::GetIdempotentResponse(const std::string& user,
-                                                             const std::string& key) {
+                                                             const std::string& key,
+                                                             Millis not_before) {
   auto s = db_.Prepare(kGetIdempotent);
-  s.Bind(1, user).Bind(2, key);
+  s.Bind(1, user).Bind(2, key).Bind(3, not_before);
   if (!s.Step()) return std::nullopt;
   return s.Text(0);
 }
 void SqliteRepo::PutIdempotentResponse(const std::string& user, const std::string& key,
-                                       const std::string& response, Millis now) {
+                                       const std::string& response, Millis now,
+                                       Millis not_before) {
+  db_.Prepare(kExpireIdempotent).Bind(1, user).Bind(2, not_before).Run();
   db_.Prepare(kPutIdempotent).Bind(1, user).Bind(2, key).Bind(3, response).Bind(4, now).Run();
 }
 
@@ -422,6 +485,29 @@ std::vector<FileNode> SqliteRepo::ListFiles(const std::string& project_id) {
   std::vector<FileNode> out;
   while (s.Step()) out.push_back(ReadFile(s));
   return out;
+}
+std::vector<FileNode> SqliteRepo::ListFileMeta(const std::string& project_id) {
+  auto s = db_.Prepare(kListFileMeta);
+  s.Bind(1, project_id);
+  std::vector<FileNode> out;
+  while (s.Step()) out.push_back(ReadFile(s));
+  return out;
+}
+Repo::Usage SqliteRepo::ProjectUsage(const std::string& project_id) {
+  auto s = db_.Prepare(kProjectUsage);
+  s.Bind(1, project_id);
+  if (!s.Step()) return {};
+  return Usage{s.Int(0), s.Int(1)};
+}
+std::int64_t SqliteRepo::OwnerBytes(const std::string& owner_id) {
+  auto s = db_.Prepare(kOwnerBytes);
+  s.Bind(1, owner_id);
+  return s.Step() ? s.Int(0) : 0;
+}
+int SqliteRepo::CountProjects(const std::string& owner_id) {
+  auto s = db_.Prepare(kCountProjects);
+  s.Bind(1, owner_id);
+  return s.Step() ? static_cast<int>(s.Int(0)) : 0;
 }
 std::vector<FileNode> SqliteRepo::ListChildren(const std::string& project_id,
                                                const std::optional<std::string>& parent_id) {

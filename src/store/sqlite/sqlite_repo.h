@@ -27,6 +27,10 @@ class SqliteRepo final : public Repo {
   std::optional<Message> GetMessage(const std::string& id) override;
   std::vector<Message> ListMessages(const std::string& conversation_id) override;
   void UpdateMessage(const Message& m) override;
+  void UpdateMessageFields(const Message& m) override;
+  void AppendToolCalls(const Message& m, const std::vector<ToolCall>& calls) override;
+  void SetToolCallResult(const Message& m, const std::string& call_id,
+                         const std::string& result_json) override;
   bool UpdateContentIfCurrent(const std::string& message_id, const std::string& run_id, int attempt,
                               const std::string& content) override;
   std::vector<std::string> ListProcessingMessages() override;
@@ -35,15 +39,20 @@ class SqliteRepo final : public Repo {
   std::optional<Run> GetRun(const std::string& id) override;
   void UpdateRun(const Run& r) override;
   std::vector<Run> ListUnfinishedRuns() override;
-  std::optional<std::string> GetIdempotentResponse(const std::string& user,
-                                                   const std::string& key) override;
+  int CountActiveRuns(const std::string& owner_id) override;
+  std::optional<std::string> GetIdempotentResponse(const std::string& user, const std::string& key,
+                                                   Millis not_before) override;
   void PutIdempotentResponse(const std::string& user, const std::string& key,
-                             const std::string& response, Millis now) override;
+                             const std::string& response, Millis now, Millis not_before) override;
   std::optional<std::string> FindProcessingMessage(const std::string& project_id) override;
 
   void InsertFile(const FileNode& f) override;
   std::optional<FileNode> GetFile(const std::string& id) override;
   std::vector<FileNode> ListFiles(const std::string& project_id) override;
+  std::vector<FileNode> ListFileMeta(const std::string& project_id) override;
+  Usage ProjectUsage(const std::string& project_id) override;
+  std::int64_t OwnerBytes(const std::string& owner_id) override;
+  int CountProjects(const std::string& owner_id) override;
   std::vector<FileNode> ListChildren(const std::string& project_id,
                                      const std::optional<std::string>& parent_id) override;
   std::optional<FileNode> FindChild(const std::string& project_id,

@@ -11,6 +11,7 @@ namespace {
 // Upper bound of writes per transaction: keeps one batch's latency bounded under load.
 constexpr std::size_t kMaxBatch = 512;
 constexpr auto kCheckpointInterval = std::chrono::milliseconds(200);
+constexpr int kIdleRoundsBeforeTruncate = 10;  // 2 s without a commit
 }  // namespace
 
 SqliteStore::SqliteStore(const std::string& path, int reader_threads) : path_(path) {
@@ -111,6 +112,7 @@ void SqliteStore::WriterLoop() {
         db.Run("RELEASE job");
       }
       db.Run("COMMIT");
+      ++commits_;
     } catch (...) {
       commit_error = std::current_exception();
       try {
@@ -133,15 +135,30 @@ void SqliteStore::WriterLoop() {
 
 // Copies committed WAL frames into the database file in the background (PASSIVE: never
 // blocks the writer or readers), so the WAL stays small without the writer paying for it.
+// Once writes have been idle for a while, a TRUNCATE checkpoint gives the WAL's disk back
+// (journal_size_limit only cuts it when a writer restarts the log).
 void SqliteStore::CheckpointLoop() {
   Database db(path_, false);
+  db.SetBusyTimeout(100);  // never keep writers waiting behind a truncation for long
+  std::uint64_t seen = commits_.load();
+  int idle_rounds = 0;
+  bool truncated = true;
   std::unique_lock lock(mu_);
   while (!closing_) {
     checkpoint_cv_.wait_for(lock, kCheckpointInterval);
     if (closing_) break;
     lock.unlock();
+    const std::uint64_t now = commits_.load();
+    idle_rounds = now == seen ? idle_rounds + 1 : 0;
+    if (now != seen) truncated = false;
+    seen = now;
     try {
-      db.Exec("PRAGMA wal_checkpoint(PASSIVE)");
+      if (!truncated && idle_rounds >= kIdleRoundsBeforeTruncate) {
+        db.Exec("PRAGMA wal_checkpoint(TRUNCATE)");
+        truncated = true;
+      } else {
+        db.Exec("PRAGMA wal_checkpoint(PASSIVE)");
+      }
     } catch (const std::exception&) {
       // Busy or I/O trouble: the next round tries again; the WAL keeps the data meanwhile.
     }
@@ -176,6 +193,7 @@ void SqliteStore::ReaderLoop() {
         error = std::current_exception();
       }
       db.Run("COMMIT");
+      ++commits_;
     } catch (...) {
       if (!error) error = std::current_exception();
     }

@@ -1,4 +1,5 @@
 #pragma once
+#include <atomic>
 #include <condition_variable>
 #include <deque>
 #include <memory>
@@ -45,6 +46,7 @@ class SqliteStore final : public Store {
   std::deque<Write> writes_;
   std::deque<Read> reads_;
   bool closing_ = false;
+  std::atomic<std::uint64_t> commits_{0};  // batches committed, for idle detection
   std::thread writer_;
   std::thread checkpointer_;
   std::vector<std::thread> readers_;

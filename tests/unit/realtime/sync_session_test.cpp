@@ -84,7 +84,7 @@ class SyncSessionTest : public realtime_test::HubFixture {
   Client NewClient() {
     auto strand = asio::make_strand(ioc_);
     Client c{std::make_shared<SyncSession>(strand,
-                                           SyncDeps{*hub_, *db_, clock_, mutations_, *verifier_}),
+                                           SyncDeps{*hub_, *db_, clock_, mutations_, *verifier_, streams_}),
              strand};
     clients_.push_back(c);
     return c;
@@ -203,6 +203,7 @@ class SyncSessionTest : public realtime_test::HubFixture {
   }
 
   MutationLog mutations_;
+  UserStreams streams_;
   std::unique_ptr<TokenVerifier> verifier_;
   Project project_;
   Conversation conversation_;

@@ -1,0 +1,77 @@
+#include "agent/result_limit.h"
+
+#include <boost/json/serialize.hpp>
+#include <string>
+
+namespace polaris::agent {
+namespace json = boost::json;
+
+namespace {
+constexpr std::size_t kNoteRoom = 400;  // the note and flags added to a cut result
+
+std::size_t SizeOf(const json::object& o) {
+  return json::serialize(o).size();
+}
+
+// The longest prefix of s no longer than n bytes that ends on a character boundary.
+std::string_view CutUtf8(std::string_view s, std::size_t n) {
+  if (s.size() <= n) return s;
+  while (n > 0 && (static_cast<unsigned char>(s[n]) & 0xC0) == 0x80) --n;
+  return s.substr(0, n);
+}
+
+// Drops items from the end of the list until the result fits.
+bool CutList(json::object& result, std::string_view key, std::size_t max_bytes) {
+  auto* list = result.if_contains(key);
+  if (!list || !list->is_array()) return false;
+  auto& items = list->as_array();
+  const std::size_t total = items.size();
+  const std::size_t budget = max_bytes > kNoteRoom ? max_bytes - kNoteRoom : 0;
+  // Halve first (large lists), then trim one at a time.
+  while (!items.empty() && SizeOf(result) > budget * 2) items.resize(items.size() / 2);
+  while (!items.empty() && SizeOf(result) > budget) items.pop_back();
+  result["truncated"] = true;
+  result["note"] = "Showing " + std::to_string(items.size()) + " of " + std::to_string(total) +
+                   " " + std::string(key) +
+                   "; the rest was left out to keep the conversation small. Narrow the request "
+                   "(a folder path, a glob or a more specific pattern) to see others.";
+  return true;
+}
+}  // namespace
+
+json::object LimitToolResult(json::object result, std::size_t max_bytes) {
+  const std::size_t size = SizeOf(result);
+  if (size <= max_bytes) return result;
+
+  if (auto* content = result.if_contains("content"); content && content->is_string()) {
+    std::string_view text = content->as_string();
+    const std::size_t total = text.size();
+    const std::size_t other = size - total;  // everything but the content (escaping aside)
+    const std::size_t room = max_bytes > other + kNoteRoom ? max_bytes - other - kNoteRoom : 0;
+    std::string kept(CutUtf8(text, room));
+    // JSON escaping can make the content longer than its bytes: shrink until it fits.
+    while (!kept.empty()) {
+      result["content"] = kept;
+      if (SizeOf(result) + kNoteRoom <= max_bytes) break;
+      kept = std::string(CutUtf8(kept, kept.size() * 3 / 4));
+    }
+    result["content"] = kept;
+    result["truncated"] = true;
+    result["note"] = "Showing the first " + std::to_string(kept.size()) + " of " +
+                     std::to_string(total) +
+                     " bytes of this file; the rest was cut to keep the conversation small. Use "
+                     "search_files to find the lines you need.";
+    return result;
+  }
+  for (std::string_view key : {"paths", "entries", "matches"}) {
+    if (CutList(result, key, max_bytes)) return result;
+  }
+  json::object small;
+  if (auto* ok = result.if_contains("success")) small["success"] = *ok;
+  small["truncated"] = true;
+  small["note"] = "The result was " + std::to_string(size) + " bytes, over the " +
+                  std::to_string(max_bytes) + "-byte limit for a tool result, and was left out.";
+  return small;
+}
+
+}  // namespace polaris::agent
