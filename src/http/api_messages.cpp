@@ -35,16 +35,21 @@ awaitable<Response> Post(AppContext& app, Request& req) {
     }
     key = req.idempotency_key;
   }
-  const int per_minute = CurrentLimits().messages_per_minute;
-  if (int wait = app.message_rate.TryTake(req.user, per_minute)) {
-    co_return ErrorResponse(LimitError(
-        ErrorCode::kRateLimited,
-        "Too many messages: at most " + std::to_string(per_minute) + " per minute",
-        "messages_per_minute", wait));
-  }
+  // Only a POST that would start a run takes from the user's per-minute budget (a replay or
+  // a 409 costs no AI spend).
+  auto admit = [&app, &req]() -> Status {
+    const int per_minute = CurrentLimits().messages_per_minute;
+    if (int wait = app.message_rate.TryTake(req.user, per_minute)) {
+      return LimitError(ErrorCode::kRateLimited,
+                        "Too many messages: at most " + std::to_string(per_minute) + " per minute",
+                        "messages_per_minute", wait);
+    }
+    return Ok();
+  };
   Result<services::PostedMessage> posted;
   co_await app.db.Write([&](Repo& repo) {
-    posted = services::PostMessage(repo, req.user, *conversation_id, *text, key, NowMillis());
+    posted =
+        services::PostMessage(repo, req.user, *conversation_id, *text, key, NowMillis(), admit);
     return posted.ok();
   });
   if (!posted) co_return ErrorResponse(posted.error());

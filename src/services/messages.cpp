@@ -57,7 +57,8 @@ Status ValidateMessageText(const std::string& text) {
 
 Result<PostedMessage> PostMessage(Repo& repo, const std::string& user,
                                   const std::string& conversation_id, const std::string& text,
-                                  const std::optional<std::string>& idempotency_key, Millis now) {
+                                  const std::optional<std::string>& idempotency_key, Millis now,
+                                  const Admission& admit) {
   if (auto st = CheckId(conversation_id, Table::kConversation, "conversationId"); !st) {
     return st.error();
   }
@@ -89,6 +90,9 @@ Result<PostedMessage> PostMessage(Repo& repo, const std::string& user,
                       "Too many messages in progress: at most " + std::to_string(max_runs) +
                           " per user; wait for one to finish",
                       "active_runs_per_user", 5);
+  }
+  if (admit) {
+    if (auto st = admit(); !st) return st.error();
   }
 
   Message user_msg;

@@ -1,6 +1,7 @@
 #pragma once
 // Posting and cancelling messages, and reading runs: the transactional halves of the
 // Messages API. The run itself is executed by runs/ and agent/.
+#include <functional>
 #include <optional>
 #include <string>
 
@@ -22,11 +23,17 @@ struct PostedMessage {
 // 400 for blank text or more than 100,000 code points.
 Status ValidateMessageText(const std::string& text);
 
-// One atomic step: the project-wide "already processing" check (409), the user message, the
-// assistant placeholder, its queued run, and the conversation's updatedAt.
+// Asked once a POST would really start a run (not a replay, not a 409): the caller's rate
+// limit, which may refuse with its error.
+using Admission = std::function<Status()>;
+
+// One atomic step: the project-wide "already processing" check (409), the user's active-run
+// cap (429), admission, the user message, the assistant placeholder, its queued run, and the
+// conversation's updatedAt.
 Result<PostedMessage> PostMessage(Repo& repo, const std::string& user,
                                   const std::string& conversation_id, const std::string& text,
-                                  const std::optional<std::string>& idempotency_key, Millis now);
+                                  const std::optional<std::string>& idempotency_key, Millis now,
+                                  const Admission& admit = {});
 
 struct CancelOutcome {
   std::optional<std::string> run_id;  // the run to stop, when the message was processing

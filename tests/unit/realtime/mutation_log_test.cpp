@@ -103,3 +103,38 @@ TEST(MutationLog, ConcurrentBeginsClaimOnce) {
 
 }  // namespace
 }  // namespace polaris::realtime
+
+namespace polaris::realtime {
+namespace {
+
+TEST(MutationLogBudget, OldestSessionsAreEvictedBeyondTheByteBudget) {
+  MutationLog log(64 << 10);  // 64 KiB
+  const std::string answer(1000, 'x');
+  for (int s = 0; s < 500; ++s) {
+    const std::string id = "session-" + std::to_string(s);
+    ASSERT_EQ(log.Begin(id, 0).state, MutationLog::State::kNew);
+    log.Finish(id, 0, answer);
+    EXPECT_LE(log.bytes(), std::size_t{64 << 10} + 2000) << "after session " << s;
+  }
+  EXPECT_LT(log.sessions(), 70u);
+  // The newest session kept its answer; the oldest lost it.
+  EXPECT_EQ(log.Begin("session-499", 0).state, MutationLog::State::kDone);
+  EXPECT_EQ(log.Begin("session-0", 0).state, MutationLog::State::kNew);
+}
+
+TEST(MutationLogBudget, UsingASessionKeepsItFromEviction) {
+  MutationLog log(16 << 10);
+  ASSERT_EQ(log.Begin("kept", 0).state, MutationLog::State::kNew);
+  log.Finish("kept", 0, "first");
+  for (int s = 0; s < 200; ++s) {
+    const std::string id = "other-" + std::to_string(s);
+    log.Begin(id, 0);
+    log.Finish(id, 0, std::string(200, 'y'));
+    if (s % 10 == 0) {
+      ASSERT_EQ(log.Begin("kept", 0).state, MutationLog::State::kDone);
+    }
+  }
+}
+
+}  // namespace
+}  // namespace polaris::realtime

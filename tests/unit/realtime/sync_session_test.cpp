@@ -500,13 +500,16 @@ TEST_F(SyncSessionTest, ActionsAreRefused) {
   EXPECT_EQ(TypeOf(NextTransition(c)), "Transition");
 }
 
-TEST_F(SyncSessionTest, ConnectObservesTheClientsTimestamp) {
-  const std::uint64_t future = clock_.Latest() + 1'000'000'000'000'000ull;
+TEST_F(SyncSessionTest, ConnectObservesTheClientsTimestampOnceSignedIn) {
+  const std::uint64_t future = clock_.Latest() + 30'000'000'000ull;  // 30 s ahead
   Client c = NewClient();
   Send(c, R"({"type":"Connect","sessionId":"s","maxObservedTimestamp":")" + EncodeTs(future) +
               R"("})");
+  EXPECT_LT(clock_.Latest(), future) << "an anonymous session changes no global state";
+  Send(c, R"({"type":"Authenticate","baseVersion":0,"tokenType":"User","value":")" +
+              AliceToken() + R"("})");
   EXPECT_GE(clock_.Latest(), future);
-  Send(c, AddConversationsQuery(0, 0));
+  Send(c, AddConversationsQuery(0, 1));
   auto t = NextTransition(c);
   EXPECT_GE(TsOf(VersionOf(t.at("endVersion")).ts), future);
 }
