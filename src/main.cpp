@@ -13,6 +13,7 @@
 #include "cli/options.h"
 #include "domain/limits.h"
 #include "domain/rate_limiter.h"
+#include "domain/user_slots.h"
 #include "http/api.h"
 #include "http/router.h"
 #include "http/server.h"
@@ -24,7 +25,6 @@
 #include "realtime/mutation_log.h"
 #include "realtime/query_hub.h"
 #include "realtime/sync_session.h"
-#include "realtime/user_streams.h"
 #include "runs/run_manager.h"
 #include "store/sqlite/sqlite_store.h"
 #include "store/store_client.h"
@@ -94,7 +94,7 @@ int Serve(const cli::ServeOptions& o) {
       hub.OnCommit(std::move(topics));
     });
     realtime::MutationLog mutations(static_cast<std::size_t>(CurrentLimits().mutation_log_bytes));
-    realtime::UserStreams streams;
+    UserSlots streams;
     realtime::SyncDeps sync{hub, db, clock, mutations, **verifier, streams};
     server.EnableSync(sync);
     realtime::ConversationEvents events(server.context().get_executor(), hub);

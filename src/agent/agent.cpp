@@ -213,7 +213,8 @@ void RunExecution::RestoreRecordedResults(const Message& msg) {
   std::set<std::string> answered;
   for (const auto& m : cp_.transcript) {
     const auto& o = m.as_object();
-    if (o.at("role").as_string() == "tool") answered.insert(std::string(o.at("tool_call_id").as_string()));
+    if (o.at("role").as_string() == "tool")
+      answered.insert(std::string(o.at("tool_call_id").as_string()));
   }
   if (cp_.transcript.empty()) return;
   std::size_t last_assistant = cp_.transcript.size();

@@ -1,8 +1,8 @@
 #include "agent/prompts.h"
 
-#include "domain/text.h"
-
 #include <boost/json.hpp>
+
+#include "domain/text.h"
 
 namespace polaris::agent {
 namespace {

@@ -1,8 +1,8 @@
 #include "domain/limits.h"
 
 #include <charconv>
-#include <limits>
 #include <cstdlib>
+#include <limits>
 #include <mutex>
 #include <string_view>
 
@@ -36,6 +36,7 @@ LimitsParse LimitsFromEnv() {
   std::string& e = p.error;
   ReadEnv("POLARIS_MAX_CONNECTIONS", &l.max_connections, e);
   ReadEnv("POLARIS_MAX_STREAMS_PER_USER", &l.max_streams_per_user, e);
+  ReadEnv("POLARIS_MAX_REQUESTS_PER_USER", &l.max_requests_per_user, e);
   ReadEnv("POLARIS_MESSAGES_PER_MINUTE", &l.messages_per_minute, e);
   ReadEnv("POLARIS_AI_CALLS_PER_MINUTE", &l.ai_calls_per_minute, e);
   ReadEnv("POLARIS_MAX_ACTIVE_RUNS_PER_USER", &l.max_active_runs_per_user, e);
@@ -43,6 +44,7 @@ LimitsParse LimitsFromEnv() {
   ReadEnv("POLARIS_MAX_TOOL_RESULT_BYTES", &l.max_tool_result_bytes, e);
   ReadEnv("POLARIS_MAX_PROJECTS_PER_USER", &l.max_projects_per_user, e);
   ReadEnv("POLARIS_MAX_FILES_PER_PROJECT", &l.max_files_per_project, e);
+  ReadEnv("POLARIS_MAX_CONVERSATIONS_PER_PROJECT", &l.max_conversations_per_project, e);
   ReadEnv("POLARIS_MAX_PROJECT_BYTES", &l.max_project_bytes, e);
   ReadEnv("POLARIS_MAX_USER_BYTES", &l.max_user_bytes, e);
   ReadEnv("POLARIS_WS_MAX_FRAME_BYTES", &l.ws_max_frame_bytes, e);

@@ -25,7 +25,6 @@ struct Error {
   std::vector<std::pair<std::string, std::string>> fields;
   int retry_after_seconds = 0;  // > 0: sent as Retry-After
 
-
   static Error BadRequest(std::string m) { return {ErrorCode::kBadRequest, std::move(m), {}}; }
   static Error NotFound(std::string m) { return {ErrorCode::kNotFound, std::move(m), {}}; }
   static Error Conflict(std::string m) { return {ErrorCode::kConflict, std::move(m), {}}; }

@@ -2,9 +2,8 @@
 
 #include <utf8proc.h>
 
-#include <cstdlib>
-
 #include <cstdint>
+#include <cstdlib>
 
 namespace polaris {
 namespace {
@@ -66,7 +65,7 @@ bool HasUnsafeCharacters(std::string_view s) {
     if (i + 1 < s.size()) {
       const auto c1 = static_cast<unsigned char>(s[i + 1]);
       if (c == 0xC2 && c1 >= 0x80 && c1 <= 0x9F) return true;  // C1 controls
-      if (c == 0xD8 && c1 == 0x9C) return true;                 // U+061C
+      if (c == 0xD8 && c1 == 0x9C) return true;                // U+061C
     }
     if (c == 0xE2 && i + 2 < s.size()) {
       const auto c1 = static_cast<unsigned char>(s[i + 1]);

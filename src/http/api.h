@@ -6,6 +6,7 @@ namespace polaris {
 class StoreClient;
 class Metrics;
 class RateLimiter;
+class UserSlots;
 namespace runs {
 class RunManager;
 }
@@ -15,7 +16,6 @@ class ProviderChain;
 namespace realtime {
 class CommitClock;
 class ConversationEvents;
-class UserStreams;
 }  // namespace realtime
 }  // namespace polaris
 
@@ -42,6 +42,6 @@ void RegisterAiRoutes(Router& router, AppContext& app);
 void RegisterMetricsRoutes(Router& router, Metrics& metrics, std::string token);
 void RegisterConvexRoutes(Router& router, StoreClient& db, realtime::CommitClock& clock);
 void RegisterEventRoutes(Router& router, StoreClient& db, realtime::ConversationEvents& events,
-                         realtime::UserStreams& streams);
+                         UserSlots& streams);
 
 }  // namespace polaris::http

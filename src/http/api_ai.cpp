@@ -2,7 +2,6 @@
 // provider chain as messages.
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json.hpp>
-
 #include <cmath>
 
 #include "agent/prompts.h"
@@ -37,10 +36,10 @@ awaitable<Result<std::string>> Complete(providers::ProviderChain& chain,
 std::optional<Response> OverBudget(AppContext& app, const std::string& user) {
   const int per_minute = CurrentLimits().ai_calls_per_minute;
   if (int wait = app.ai_rate.TryTake(user, per_minute)) {
-    return ErrorResponse(LimitError(
-        ErrorCode::kRateLimited,
-        "Too many AI requests: at most " + std::to_string(per_minute) + " per minute",
-        "ai_calls_per_minute", wait));
+    return ErrorResponse(
+        LimitError(ErrorCode::kRateLimited,
+                   "Too many AI requests: at most " + std::to_string(per_minute) + " per minute",
+                   "ai_calls_per_minute", wait));
   }
   return std::nullopt;
 }

@@ -6,12 +6,12 @@
 #include <charconv>
 #include <chrono>
 
+#include "domain/limits.h"
+#include "domain/user_slots.h"
 #include "http/api.h"
 #include "http/json_util.h"
 #include "http/router.h"
-#include "domain/limits.h"
 #include "realtime/conversation_events.h"
-#include "realtime/user_streams.h"
 #include "services/access.h"
 #include "store/store_client.h"
 
@@ -42,8 +42,9 @@ awaitable<void> StreamEvents(std::shared_ptr<realtime::ConversationLog> log,
   auto ex = co_await asio::this_coro::executor;
   auto signal = std::make_shared<realtime::EventSignal>(ex);
   log->AddSignal(signal);
+  w.OnPeerGone([signal] { signal->timer.cancel(); });
   if (!co_await w.Write("retry: 1000\n\n")) co_return;
-  while (!w.Stopping()) {
+  while (!w.Stopping() && !w.PeerGone()) {
     signal->fired = false;
     auto batch = log->Since(cursor);
     std::string out;
@@ -67,19 +68,18 @@ awaitable<void> StreamEvents(std::shared_ptr<realtime::ConversationLog> log,
 }
 
 awaitable<Response> Events(StoreClient& db, realtime::ConversationEvents& events,
-                           realtime::UserStreams& streams, Request& req) {
+                           UserSlots& streams, Request& req) {
   Result<Conversation> conv;
   co_await db.Read(
       [&](Repo& repo) { conv = services::OwnedConversation(repo, req.user, req.params["id"]); });
   if (!conv) co_return ErrorResponse(conv.error());
   const int max_streams = CurrentLimits().max_streams_per_user;
-  std::shared_ptr<realtime::UserStreams::Lease> lease =
-      streams.TryAcquire(req.user, max_streams);
+  std::shared_ptr<UserSlots::Lease> lease = streams.TryAcquire(req.user, max_streams);
   if (!lease) {
-    co_return ErrorResponse(LimitError(
-        ErrorCode::kRateLimited,
-        "Too many open streams: at most " + std::to_string(max_streams) + " per user",
-        "streams_per_user", 5));
+    co_return ErrorResponse(
+        LimitError(ErrorCode::kRateLimited,
+                   "Too many open streams: at most " + std::to_string(max_streams) + " per user",
+                   "streams_per_user", 5));
   }
   if (req.method == "HEAD") {
     Response res;  // headers only: a HEAD never streams
@@ -99,7 +99,7 @@ awaitable<Response> Events(StoreClient& db, realtime::ConversationEvents& events
 }  // namespace
 
 void RegisterEventRoutes(Router& router, StoreClient& db, realtime::ConversationEvents& events,
-                         realtime::UserStreams& streams) {
+                         UserSlots& streams) {
   router.Add("GET", "/api/conversations/:id/events",
              [&db, &events, &streams](Request& r) { return Events(db, events, streams, r); });
 }

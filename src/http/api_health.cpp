@@ -40,7 +40,8 @@ void RegisterMetricsRoutes(Router& router, Metrics& metrics, std::string token) 
           }
         } else if (!req.peer_loopback) {
           co_return ErrorResponse(
-              403, "Metrics are served to loopback clients only unless POLARIS_METRICS_TOKEN is set");
+              403,
+              "Metrics are served to loopback clients only unless POLARIS_METRICS_TOKEN is set");
         }
         Response res;
         res.body = metrics.Render();

@@ -36,6 +36,11 @@ class BodyWriter {
   virtual void Abort() = 0;
   // True once the server is shutting down: long-lived streams should end.
   virtual bool Stopping() const = 0;
+  // True once the peer has closed its side; `wake` (set once by the producer) is called when
+  // that is noticed, so a producer waiting for news can end at once instead of at its next
+  // write (which frees what the stream holds, such as the user's stream slot).
+  virtual bool PeerGone() const = 0;
+  virtual void OnPeerGone(std::function<void()> wake) = 0;
 };
 
 struct Response {

@@ -7,6 +7,7 @@
 
 #include "auth/jwt.h"
 #include "http/json_util.h"
+#include "store/store.h"
 
 namespace polaris::http {
 namespace {
@@ -71,6 +72,27 @@ const Router::Route* Router::Match(Request& req, const std::vector<std::string>&
   return nullptr;
 }
 
+Result<std::string> Router::AuthenticatedUser(std::string_view authorization) const {
+  constexpr std::string_view kBearer = "Bearer ";
+  if (authorization.size() <= kBearer.size() || !authorization.starts_with(kBearer)) {
+    return Error{ErrorCode::kUnauthorized, "Unauthorized", {}};
+  }
+  return verifier_.Verify(authorization.substr(kBearer.size()), NowSeconds());
+}
+
+bool Router::NeedsAuth(std::string_view method, std::string_view target) const {
+  auto url = boost::urls::parse_origin_form(target);
+  if (!url) return false;  // Dispatch answers 400
+  std::vector<std::string> path;
+  for (auto seg : url->segments()) path.push_back(seg);
+  if (path.empty()) path.emplace_back();
+  Request probe;
+  probe.method = std::string(method);
+  bool known = false;
+  const Route* route = Match(probe, path, known);
+  return route && route->auth;
+}
+
 boost::asio::awaitable<Response> Router::Dispatch(Request& req) const {
   auto url = boost::urls::parse_origin_form(req.target);
   if (!url) co_return ErrorResponse(400, "Malformed request target");
@@ -98,6 +120,13 @@ boost::asio::awaitable<Response> Router::Dispatch(Request& req) const {
   }
   try {
     co_return co_await route->handler(req);
+  } catch (const StoreError& e) {
+    std::cerr << "polaris: " << req.method << " " << req.target << " failed: " << e.what() << "\n";
+    if (e.unavailable) {
+      auto res = ErrorResponse(503, "The database is unavailable; try again shortly");
+      res.headers.emplace_back("Retry-After", "1");
+      co_return res;
+    }
   } catch (const std::exception& e) {
     std::cerr << "polaris: " << req.method << " " << req.target << " failed: " << e.what() << "\n";
   }

@@ -4,9 +4,12 @@
 // before the handler (and so before the body) is looked at.
 #include <boost/asio/awaitable.hpp>
 #include <functional>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
+#include "domain/result.h"
 #include "http/message.h"
 
 namespace polaris {
@@ -23,6 +26,10 @@ class Router {
   // Literal segments win over ":param" segments, whatever the order of registration.
   void Add(std::string method, std::string_view pattern, Handler handler, bool auth = true);
   boost::asio::awaitable<Response> Dispatch(Request& req) const;
+  // For the server, before it reads a body: the user a bearer header authenticates (or the
+  // 401 sentence), and whether (method, target) is a route that needs one.
+  Result<std::string> AuthenticatedUser(std::string_view authorization) const;
+  bool NeedsAuth(std::string_view method, std::string_view target) const;
 
  private:
   struct Route {

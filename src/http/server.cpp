@@ -1,5 +1,7 @@
 #include "http/server.h"
 
+#include <sys/resource.h>
+
 #include <atomic>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -14,10 +16,10 @@
 #include <boost/beast/http.hpp>
 #include <iostream>
 #include <thread>
-#include <sys/resource.h>
 #include <vector>
 
 #include "domain/limits.h"
+#include "domain/user_slots.h"
 #include "http/router.h"
 #include "http/websocket.h"
 #include "metrics/metrics.h"
@@ -35,14 +37,18 @@ constexpr std::size_t kHeaderLimit = 16 << 10;  // 16 KiB of request line + head
 constexpr auto kReadTimeout = 30s;              // a whole request (or keep-alive idle time)
 constexpr auto kWriteTimeout = 30s;
 constexpr auto kDrainTimeout = 1s;
-constexpr auto kShutdownGrace = 8s;  // SIGTERM must end the process within 10 s
-constexpr auto kAcceptBackoff = 50ms;  // after EMFILE & co: retrying at once spins the CPU
+constexpr auto kShutdownGrace = 8s;       // SIGTERM must end the process within 10 s
+constexpr auto kAcceptBackoff = 50ms;     // after EMFILE & co: retrying at once spins the CPU
 constexpr int kReservedDescriptors = 64;  // files, the database, provider sockets
 constexpr auto tuple_awaitable = asio::as_tuple(asio::use_awaitable);
 
 std::string JsonError(std::string_view message) {
   std::string out = "{\"error\":\"";
-  out += message;  // callers pass fixed ASCII sentences
+  for (char c : message) {  // fixed sentences, or a token verifier's: escaped all the same
+    if (c == '"' || c == '\\') out += '\\';
+    if (static_cast<unsigned char>(c) < 0x20) continue;
+    out += c;
+  }
   out += "\"}";
   return out;
 }
@@ -89,11 +95,42 @@ int ConnectionBudget(int configured) {
 }
 }  // namespace
 
+// What the peer watcher of a streamed response shares with its writer.
+struct PeerWatch {
+  bool gone = false;
+  bool done = false;  // the response ended: the watcher returns without touching the socket
+  std::function<void()> wake;
+};
+
+// Waits for the peer of a streamed response to close its side (readable with nothing to
+// read). Whatever a client sends meanwhile is read and dropped.
+asio::awaitable<void> WatchPeer(tcp::socket& socket, std::shared_ptr<PeerWatch> watch) {
+  char sink[512];
+  while (true) {
+    auto [ec] = co_await socket.async_wait(tcp::socket::wait_read, tuple_awaitable);
+    if (ec || watch->done) co_return;  // aborted: the socket may be gone already
+    beast::error_code aec;
+    const std::size_t available = socket.available(aec);
+    if (aec || available == 0) {
+      watch->gone = true;
+      if (watch->wake) watch->wake();
+      co_return;
+    }
+    socket.read_some(asio::buffer(sink, std::min(available, sizeof sink)), aec);
+    if (aec) {
+      watch->gone = true;
+      if (watch->wake) watch->wake();
+      co_return;
+    }
+  }
+}
+
 // Chunked body writer over a Beast stream; one per streamed response.
 class ChunkWriter final : public BodyWriter {
  public:
-  ChunkWriter(beast::tcp_stream& stream, const std::atomic<bool>& stopping)
-      : stream_(stream), stopping_(stopping) {}
+  ChunkWriter(beast::tcp_stream& stream, const std::atomic<bool>& stopping,
+              std::shared_ptr<PeerWatch> watch)
+      : stream_(stream), stopping_(stopping), watch_(std::move(watch)) {}
   asio::awaitable<bool> Write(std::string_view data) override {
     if (!open_) co_return false;
     if (data.empty()) co_return true;  // an empty chunk would end the body
@@ -110,11 +147,14 @@ class ChunkWriter final : public BodyWriter {
     stream_.socket().close(ec);
   }
   bool Stopping() const override { return stopping_; }
-  bool open() const { return open_; }
+  bool PeerGone() const override { return watch_->gone; }
+  void OnPeerGone(std::function<void()> wake) override { watch_->wake = std::move(wake); }
+  bool open() const { return open_ && !watch_->gone; }
 
  private:
   beast::tcp_stream& stream_;
   const std::atomic<bool>& stopping_;
+  std::shared_ptr<PeerWatch> watch_;
   bool open_ = true;
 };
 
@@ -141,7 +181,8 @@ struct Server::Impl {
   asio::awaitable<bool> Write(beast::tcp_stream& stream, bhttp::response<bhttp::string_body>& res);
   asio::awaitable<bool> WriteStream(beast::tcp_stream& stream, Response& out, unsigned version);
   asio::awaitable<void> RejectAndClose(beast::tcp_stream& stream, beast::flat_buffer& buffer,
-                                       int status, std::string_view message);
+                                       int status, std::string_view message,
+                                       std::string_view limit = {});
   void BeginShutdown();
 
   ServerOptions options;
@@ -153,6 +194,7 @@ struct Server::Impl {
   std::atomic<int> in_flight{0};
   std::atomic<int> connections{0};
   int max_connections = 0;
+  UserSlots requests_in_flight;  // per user, held from the headers to the answer
   std::function<void()> on_stop;
   std::function<bool()> idle;
   const realtime::SyncDeps* sync = nullptr;
@@ -198,11 +240,19 @@ asio::awaitable<bool> Server::Impl::Write(beast::tcp_stream& stream,
 // peer's unread bytes are drained briefly so that it gets to read the answer.
 asio::awaitable<void> Server::Impl::RejectAndClose(beast::tcp_stream& stream,
                                                    beast::flat_buffer& buffer, int status,
-                                                   std::string_view message) {
+                                                   std::string_view message,
+                                                   std::string_view limit) {
   bhttp::response<bhttp::string_body> res{static_cast<bhttp::status>(status), 11};
   res.set(bhttp::field::content_type, "application/json");
   res.keep_alive(false);
   res.body() = JsonError(message);
+  if (!limit.empty()) {
+    res.body().pop_back();
+    res.body() += ",\"limit\":\"";
+    res.body() += limit;  // a fixed ASCII name
+    res.body() += "\"}";
+    res.set(bhttp::field::retry_after, "1");
+  }
   if (co_await Write(stream, res)) {
     beast::error_code ec;
     stream.socket().shutdown(tcp::socket::shutdown_send, ec);
@@ -252,6 +302,28 @@ asio::awaitable<void> Server::Impl::Session(tcp::socket socket) {
       co_await RejectAndClose(stream, buffer, 501, "Unsupported Transfer-Encoding");
       co_return;
     }
+    // Before any body is read: an anonymous client never makes the server buffer one for a
+    // route that needs a token, and a signed-in user has a bounded number of requests in
+    // flight (each may hold up to a 1 MiB body).
+    std::unique_ptr<UserSlots::Lease> request_slot;
+    if (!ec) {
+      const auto& h = parser.get();
+      auto user = router.AuthenticatedUser(h[bhttp::field::authorization]);
+      const bool has_body = parser.chunked() || parser.content_length().value_or(0) > 0;
+      if (user) {
+        const int max = CurrentLimits().max_requests_per_user;
+        request_slot = requests_in_flight.TryAcquire(*user, max);
+        if (!request_slot) {
+          CountLimitHit("requests_per_user");
+          co_await RejectAndClose(stream, buffer, 429, "Too many requests in flight for this user",
+                                  "requests_per_user");
+          co_return;
+        }
+      } else if (has_body && router.NeedsAuth(h.method_string(), h.target())) {
+        co_await RejectAndClose(stream, buffer, 401, user.error().message);
+        co_return;
+      }
+    }
     if (!ec && parser.get()[bhttp::field::expect] == "100-continue") {
       bhttp::response<bhttp::empty_body> cont{bhttp::status::continue_, 11};
       auto [cec, cn] = co_await bhttp::async_write(stream, cont, tuple_awaitable);
@@ -262,10 +334,12 @@ asio::awaitable<void> Server::Impl::Session(tcp::socket socket) {
       ec = bec;
     }
     if (ec == bhttp::error::body_limit) {
+      CountLimitHit("request_body_bytes");
       co_await RejectAndClose(stream, buffer, 413, "Request body too large (limit 1 MiB)");
       co_return;
     }
     if (ec == bhttp::error::header_limit) {
+      CountLimitHit("request_header_bytes");
       co_await RejectAndClose(stream, buffer, 431, "Request headers too large");
       co_return;
     }
@@ -295,6 +369,7 @@ asio::awaitable<void> Server::Impl::Session(tcp::socket socket) {
       continue;
     }
     if (sync && IsSyncUpgrade(raw)) {
+      request_slot.reset();  // a socket counts as one of the user's streams once signed in
       co_await ServeSyncSocket(std::move(stream), std::move(raw), *sync);
       co_return;
     }
@@ -353,8 +428,14 @@ asio::awaitable<bool> Server::Impl::WriteStream(beast::tcp_stream& stream, Respo
   stream.expires_after(kWriteTimeout);
   auto [ec, n] = co_await bhttp::async_write_header(stream, sr, tuple_awaitable);
   if (ec) co_return false;
-  ChunkWriter writer(stream, stopping);
+  auto watch = std::make_shared<PeerWatch>();
+  asio::co_spawn(stream.get_executor(), WatchPeer(stream.socket(), watch), asio::detached);
+  ChunkWriter writer(stream, stopping, watch);
   co_await out.stream(writer);
+  watch->done = true;
+  watch->wake = nullptr;
+  beast::error_code cancel_ec;
+  stream.socket().cancel(cancel_ec);  // ends the watcher's wait
   if (writer.open()) {
     stream.expires_after(kWriteTimeout);
     auto last = bhttp::make_chunk_last();

@@ -34,6 +34,7 @@ asio::awaitable<void> ReadLoop(std::shared_ptr<Socket> ws,
   while (true) {
     buffer.clear();
     auto [ec, n] = co_await ws->async_read(buffer, tuple_awaitable);
+    if (ec == websocket::error::message_too_big) CountLimitHit("ws_frame_bytes");  // closed 1009
     if (ec) break;
     if (!ws->got_text()) {
       co_await session->Handle("");  // binary frames are malformed: a protocol error

@@ -1,8 +1,8 @@
 #include "metrics/metrics.h"
 
-#include "domain/limits.h"
-
 #include <cstdio>
+
+#include "domain/limits.h"
 
 namespace polaris {
 namespace {

@@ -330,7 +330,9 @@ asio::awaitable<void> SyncSession::OnMutation(const json::object& msg) {
     Fatal("Malformed Mutation");
     co_return;
   }
-  if (!WithinLimits(*udf, args ? &*args : nullptr)) co_return;
+  // A mutation's args are used once and dropped (the frame limit bounds them); only a
+  // query's args stay for the life of its subscription.
+  if (!WithinLimits(*udf, nullptr)) co_return;
   auto respond_failure = [&](const std::string& message) {
     return "{\"type\":\"MutationResponse\",\"requestId\":" + std::to_string(*request_id) +
            ",\"success\":false,\"result\":" + Quote(message) + ",\"ts\":null,\"logLines\":[]}";
@@ -339,9 +341,10 @@ asio::awaitable<void> SyncSession::OnMutation(const json::object& msg) {
   // is not kept (an anonymous client must not be able to make the server hold memory).
   if (user_.empty()) {
     const Function* known = FindFunction(*udf, FunctionKind::kMutation);
-    Send(respond_failure(!known  ? UnknownFunctionError(*udf)
-                         : !args ? "ArgumentValidationError: args must be an array holding one object"
-                                 : UncaughtError("Unauthorized")));
+    Send(respond_failure(!known ? UnknownFunctionError(*udf)
+                         : !args
+                             ? "ArgumentValidationError: args must be an array holding one object"
+                             : UncaughtError("Unauthorized")));
     co_return;
   }
   // A re-sent mutation (same session and request id) gets its first answer again. The user is

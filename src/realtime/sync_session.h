@@ -14,8 +14,8 @@
 #include <string>
 #include <string_view>
 
+#include "domain/user_slots.h"
 #include "realtime/query_hub.h"
-#include "realtime/user_streams.h"
 
 namespace polaris {
 class StoreClient;
@@ -33,7 +33,7 @@ struct SyncDeps {
   CommitClock& clock;
   MutationLog& mutations;
   const TokenVerifier& verifier;
-  UserStreams& streams;
+  UserSlots& streams;
 };
 
 class SyncSession final : public QuerySubscriber, public std::enable_shared_from_this<SyncSession> {
@@ -74,7 +74,8 @@ class SyncSession final : public QuerySubscriber, public std::enable_shared_from
   struct Outgoing {
     std::string frame;  // empty: build a Transition here
   };
-  // Checks a client-sent udfPath and args against the limits; false once the session closes.
+  // Checks a client-sent udfPath and (a query's) args against the limits; false once the
+  // session closes.
   bool WithinLimits(const std::string& udf, const boost::json::object* args);
 
   boost::asio::awaitable<void> OnConnect(const boost::json::object& msg);
@@ -103,7 +104,7 @@ class SyncSession final : public QuerySubscriber, public std::enable_shared_from
   std::string session_id_;
   std::string user_;
   std::optional<std::uint64_t> observed_ts_;  // from Connect, applied once signed in
-  std::unique_ptr<UserStreams::Lease> stream_lease_;
+  std::unique_ptr<UserSlots::Lease> stream_lease_;
   std::int64_t requested_query_set_ = 0;
   std::int64_t requested_identity_ = 0;
   Version sent_;

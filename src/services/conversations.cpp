@@ -3,6 +3,7 @@
 #include "domain/ids.h"
 #include "domain/text.h"
 #include "services/access.h"
+#include "services/quota.h"
 
 namespace polaris::services {
 
@@ -19,6 +20,7 @@ Result<Conversation> CreateConversation(Repo& repo, const std::string& user,
     return Error::BadRequest("Title is too long (at most 500 characters)");
   }
   if (IsBlank(t)) t = kDefaultConversationTitle;
+  if (auto st = CheckConversationCount(repo, project_id); !st) return st.error();
   Conversation c{NewId(Table::kConversation), now, project_id, std::move(t), now};
   repo.InsertConversation(c);
   return c;

@@ -32,6 +32,16 @@ Status CheckProjectQuota(Repo& repo, const std::string& project_id, std::int64_t
   return Ok();
 }
 
+Status CheckConversationCount(Repo& repo, const std::string& project_id) {
+  const int max = CurrentLimits().max_conversations_per_project;
+  if (repo.CountConversations(project_id) >= max) {
+    return LimitError(ErrorCode::kConflict,
+                      "Too many conversations: at most " + std::to_string(max) + " per project",
+                      "conversations_per_project");
+  }
+  return Ok();
+}
+
 Status CheckProjectCount(Repo& repo, const std::string& user) {
   const int max = CurrentLimits().max_projects_per_user;
   if (repo.CountProjects(user) >= max) {

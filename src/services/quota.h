@@ -14,6 +14,8 @@ namespace polaris::services {
 // shrink usage always pass, even over a quota lowered since.
 Status CheckProjectQuota(Repo& repo, const std::string& project_id, std::int64_t nodes,
                          std::int64_t bytes);
+// 409 conversations_per_project when the project already has the maximum.
+Status CheckConversationCount(Repo& repo, const std::string& project_id);
 // 409 projects_per_user when the user already has the maximum.
 Status CheckProjectCount(Repo& repo, const std::string& user);
 

@@ -28,6 +28,7 @@ class Repo {
   virtual std::optional<Conversation> GetConversation(const std::string& id) = 0;
   // Newest first.
   virtual std::vector<Conversation> ListConversations(const std::string& project_id) = 0;
+  virtual int CountConversations(const std::string& project_id) = 0;
   virtual void UpdateConversationTitle(const std::string& id, const std::string& title,
                                        Millis updated_at) = 0;
   virtual void TouchConversation(const std::string& id, Millis updated_at) = 0;

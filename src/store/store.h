@@ -4,12 +4,22 @@
 // whenever it holds a durable write.
 #include <exception>
 #include <functional>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "store/repo.h"
 
 namespace polaris {
+
+// What a store throws when a job or a commit fails. `unavailable`: the database cannot take
+// the request right now (disk full, I/O error, locked, out of memory) and a retry may work;
+// the HTTP layer answers 503 with Retry-After.
+struct StoreError : std::runtime_error {
+  StoreError(const std::string& what, bool unavailable)
+      : std::runtime_error(what), unavailable(unavailable) {}
+  bool unavailable;
+};
 
 class Store {
  public:

@@ -11,11 +11,29 @@
 #include <string_view>
 #include <unordered_map>
 
+#include "store/store.h"
+
 namespace polaris::sqlite {
 
-struct SqliteError : std::runtime_error {
-  SqliteError(int code, const std::string& what) : std::runtime_error(what), code(code) {}
+struct SqliteError : StoreError {
+  SqliteError(int code, const std::string& what)
+      : StoreError(what, Unavailable(code)), code(code) {}
   int code;
+  // The result codes that say "not now" rather than "this request is wrong".
+  static bool Unavailable(int code) {
+    switch (code & 0xFF) {
+      case SQLITE_FULL:
+      case SQLITE_IOERR:
+      case SQLITE_BUSY:
+      case SQLITE_LOCKED:
+      case SQLITE_NOMEM:
+      case SQLITE_CANTOPEN:
+      case SQLITE_READONLY:
+        return true;
+      default:
+        return false;
+    }
+  }
 };
 
 class Statement {

@@ -113,6 +113,8 @@ constexpr const char* kOwnerBytes =  // projects_by_owner, then files_usage
     "ON f.project_id = p.id WHERE p.owner_id=?";
 constexpr const char* kCountProjects =  // index projects_by_owner
     "SELECT count(*) FROM projects WHERE owner_id=?";
+constexpr const char* kCountConversations =  // index conversations_by_project
+    "SELECT count(*) FROM conversations WHERE project_id=?";
 constexpr const char* kUpdateFile =
     "UPDATE files SET parent_id=?, name=?, content=?, updated_at=? WHERE id=?";
 constexpr const char* kDeleteFile = "DELETE FROM files WHERE id=? RETURNING project_id";
@@ -454,8 +456,7 @@ std::optional<std::string> SqliteRepo::GetIdempotentResponse(const std::string& 
   return s.Text(0);
 }
 void SqliteRepo::PutIdempotentResponse(const std::string& user, const std::string& key,
-                                       const std::string& response, Millis now,
-                                       Millis not_before) {
+                                       const std::string& response, Millis now, Millis not_before) {
   db_.Prepare(kExpireIdempotent).Bind(1, user).Bind(2, not_before).Run();
   db_.Prepare(kPutIdempotent).Bind(1, user).Bind(2, key).Bind(3, response).Bind(4, now).Run();
 }
@@ -503,6 +504,11 @@ std::int64_t SqliteRepo::OwnerBytes(const std::string& owner_id) {
   auto s = db_.Prepare(kOwnerBytes);
   s.Bind(1, owner_id);
   return s.Step() ? s.Int(0) : 0;
+}
+int SqliteRepo::CountConversations(const std::string& project_id) {
+  auto s = db_.Prepare(kCountConversations);
+  s.Bind(1, project_id);
+  return s.Step() ? static_cast<int>(s.Int(0)) : 0;
 }
 int SqliteRepo::CountProjects(const std::string& owner_id) {
   auto s = db_.Prepare(kCountProjects);

@@ -123,9 +123,9 @@ namespace {
 TEST(UnsafeCharacters, ControlAndBidiCharactersAreFound) {
   EXPECT_FALSE(HasUnsafeCharacters("plain name.txt"));
   EXPECT_FALSE(HasUnsafeCharacters("caf\xC3\xA9 \xF0\x9F\x9A\x80"));
-  for (const char* bad : {"a\x07", "a\x7F", "a\xC2\x85", "a\xE2\x80\xAE", "a\xE2\x80\xAA",
-                          "a\xE2\x81\xA6", "a\xE2\x81\xA9", "a\xE2\x80\x8E", "a\xE2\x80\x8F",
-                          "a\xD8\x9C"}) {
+  for (const char* bad :
+       {"a\x07", "a\x7F", "a\xC2\x85", "a\xE2\x80\xAE", "a\xE2\x80\xAA", "a\xE2\x81\xA6",
+        "a\xE2\x81\xA9", "a\xE2\x80\x8E", "a\xE2\x80\x8F", "a\xD8\x9C"}) {
     EXPECT_TRUE(HasUnsafeCharacters(bad)) << bad;
   }
 }

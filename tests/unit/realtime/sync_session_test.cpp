@@ -83,8 +83,8 @@ class SyncSessionTest : public realtime_test::HubFixture {
 
   Client NewClient() {
     auto strand = asio::make_strand(ioc_);
-    Client c{std::make_shared<SyncSession>(strand,
-                                           SyncDeps{*hub_, *db_, clock_, mutations_, *verifier_, streams_}),
+    Client c{std::make_shared<SyncSession>(
+                 strand, SyncDeps{*hub_, *db_, clock_, mutations_, *verifier_, streams_}),
              strand};
     clients_.push_back(c);
     return c;
@@ -203,7 +203,7 @@ class SyncSessionTest : public realtime_test::HubFixture {
   }
 
   MutationLog mutations_;
-  UserStreams streams_;
+  UserSlots streams_;
   std::unique_ptr<TokenVerifier> verifier_;
   Project project_;
   Conversation conversation_;
@@ -506,8 +506,8 @@ TEST_F(SyncSessionTest, ConnectObservesTheClientsTimestampOnceSignedIn) {
   Send(c, R"({"type":"Connect","sessionId":"s","maxObservedTimestamp":")" + EncodeTs(future) +
               R"("})");
   EXPECT_LT(clock_.Latest(), future) << "an anonymous session changes no global state";
-  Send(c, R"({"type":"Authenticate","baseVersion":0,"tokenType":"User","value":")" +
-              AliceToken() + R"("})");
+  Send(c, R"({"type":"Authenticate","baseVersion":0,"tokenType":"User","value":")" + AliceToken() +
+              R"("})");
   EXPECT_GE(clock_.Latest(), future);
   Send(c, AddConversationsQuery(0, 1));
   auto t = NextTransition(c);

@@ -1,24 +1,24 @@
 #pragma once
-// Counts each user's open long-lived streams (SSE and signed-in sync WebSockets) against
-// Limits::max_streams_per_user. A Lease holds one slot until it is destroyed. Thread-safe.
+// Counts what each user holds open at once (streams, requests in flight) against a maximum.
+// A Lease holds one slot until it is destroyed. Thread-safe.
 #include <memory>
 #include <mutex>
 #include <string>
 #include <unordered_map>
 
-namespace polaris::realtime {
+namespace polaris {
 
-class UserStreams {
+class UserSlots {
  public:
   class Lease {
    public:
-    Lease(UserStreams& owner, std::string user) : owner_(owner), user_(std::move(user)) {}
+    Lease(UserSlots& owner, std::string user) : owner_(owner), user_(std::move(user)) {}
     ~Lease() { owner_.Release(user_); }
     Lease(const Lease&) = delete;
     Lease& operator=(const Lease&) = delete;
 
    private:
-    UserStreams& owner_;
+    UserSlots& owner_;
     std::string user_;
   };
 
@@ -50,4 +50,4 @@ class UserStreams {
   std::unordered_map<std::string, int> open_;
 };
 
-}  // namespace polaris::realtime
+}  // namespace polaris
