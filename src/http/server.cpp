@@ -251,7 +251,7 @@ asio::awaitable<void> Server::Impl::RejectAndClose(beast::tcp_stream& stream,
     res.body() += ",\"limit\":\"";
     res.body() += limit;  // a fixed ASCII name
     res.body() += "\"}";
-    res.set(bhttp::field::retry_after, "1");
+    if (status == 429) res.set(bhttp::field::retry_after, "1");
   }
   if (co_await Write(stream, res)) {
     beast::error_code ec;
@@ -322,6 +322,16 @@ asio::awaitable<void> Server::Impl::Session(tcp::socket socket) {
       } else if (has_body && router.NeedsAuth(h.method_string(), h.target())) {
         co_await RejectAndClose(stream, buffer, 401, user.error().message);
         co_return;
+      } else if (parser.content_length().value_or(0) > options.anonymous_body_limit) {
+        // Beast checks a Content-Length against body_limit while parsing the header, so a
+        // smaller limit for anonymous requests is checked here; chunked bodies below.
+        CountLimitHit("request_body_bytes");
+        co_await RejectAndClose(stream, buffer, 413,
+                                "Request body too large for a request without a valid token",
+                                "request_body_bytes");
+        co_return;
+      } else {
+        parser.body_limit(options.anonymous_body_limit);
       }
     }
     if (!ec && parser.get()[bhttp::field::expect] == "100-continue") {
@@ -335,7 +345,11 @@ asio::awaitable<void> Server::Impl::Session(tcp::socket socket) {
     }
     if (ec == bhttp::error::body_limit) {
       CountLimitHit("request_body_bytes");
-      co_await RejectAndClose(stream, buffer, 413, "Request body too large (limit 1 MiB)");
+      co_await RejectAndClose(stream, buffer, 413,
+                              request_slot ? "Request body too large (limit 1 MiB)"
+                                           : "Request body too large for a request without a "
+                                             "valid token",
+                              "request_body_bytes");
       co_return;
     }
     if (ec == bhttp::error::header_limit) {

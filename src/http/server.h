@@ -1,6 +1,7 @@
 #pragma once
 // The HTTP/1.1 server: Beast over Asio, one coroutine per connection, an io_context run by
 // one thread per core. Routes come from the Router; this file only speaks HTTP.
+#include <cstddef>
 #include <functional>
 #include <memory>
 #include <string>
@@ -26,6 +27,9 @@ struct ServerOptions {
   unsigned short port = 3000;
   int threads = 2;
   Metrics* metrics = nullptr;  // optional: the open-connections gauge
+  // The largest body a request without a valid token may send (routes that need no token,
+  // unknown routes). Signed-in requests may send 1 MiB.
+  std::size_t anonymous_body_limit = 64 << 10;
 };
 
 class Server {

@@ -1,5 +1,6 @@
 #include "http/websocket.h"
 
+#include <algorithm>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -22,6 +23,8 @@ using namespace std::chrono_literals;
 namespace {
 using Socket = websocket::stream<beast::tcp_stream>;
 constexpr auto tuple_awaitable = asio::as_tuple(asio::use_awaitable);
+constexpr std::size_t kAnonymousFrame = 64 << 10;
+constexpr std::size_t kKeptBuffer = 64 << 10;
 
 std::string_view PathOf(std::string_view target) {
   return target.substr(0, target.find('?'));
@@ -31,8 +34,11 @@ std::string_view PathOf(std::string_view target) {
 asio::awaitable<void> ReadLoop(std::shared_ptr<Socket> ws,
                                std::shared_ptr<realtime::SyncSession> session) {
   beast::flat_buffer buffer;
+  const auto max_frame = static_cast<std::size_t>(CurrentLimits().ws_max_frame_bytes);
   while (true) {
     buffer.clear();
+    // Before sign-in a client only sends small frames (Connect, Authenticate, queries).
+    ws->read_message_max(session->signed_in() ? max_frame : std::min(max_frame, kAnonymousFrame));
     auto [ec, n] = co_await ws->async_read(buffer, tuple_awaitable);
     if (ec == websocket::error::message_too_big) CountLimitHit("ws_frame_bytes");  // closed 1009
     if (ec) break;
@@ -42,6 +48,8 @@ asio::awaitable<void> ReadLoop(std::shared_ptr<Socket> ws,
     }
     auto text = beast::buffers_to_string(buffer.data());
     co_await session->Handle(text);
+    // A large frame must not keep its buffer for the life of the connection.
+    if (buffer.capacity() > kKeptBuffer) buffer.shrink_to_fit();
   }
   session->PeerClosed();
 }
@@ -64,7 +72,6 @@ asio::awaitable<void> ServeSyncSocket(beast::tcp_stream stream, UpgradeRequest r
   websocket::stream_base::timeout timeouts{30s, 60s, true};  // idle: ping, then drop
   ws->set_option(timeouts);
   const Limits& limits = CurrentLimits();
-  ws->read_message_max(static_cast<std::size_t>(limits.ws_max_frame_bytes));
   ws->text(true);
   // One frame per message, written in one gather write: fragmenting at the default 4 KiB
   // write buffer costs a socket write per fragment, and pushes are often larger.

@@ -231,7 +231,9 @@ int RunMockLlm(const MockOptions& options) {
   auto state = std::make_shared<MockState>();
   http::Router router(**verifier);
   AddRoutes(router, state);
-  http::Server server({options.host, options.port, 2}, router);
+  http::ServerOptions server_options{options.host, options.port, 2};
+  server_options.anonymous_body_limit = 1 << 20;  // transcripts: the mock has no tokens
+  http::Server server(server_options, router);
   unsigned short port = 0;
   try {
     port = server.Listen();

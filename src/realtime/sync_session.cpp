@@ -27,6 +27,10 @@ constexpr auto kPingAfter = 15s;
 constexpr std::size_t kMaxOutbox = 1024;  // frames a client left unread: it is dropped
 constexpr std::size_t kMaxJsonDepth = 64;
 constexpr std::size_t kMaxUdfPath = 256;
+// A session's queries together may keep this many times one query's args; an anonymous
+// session (which can only see "Unauthorized" until it signs in) far less.
+constexpr std::int64_t kSessionArgsFactor = 16;
+constexpr std::int64_t kAnonymousArgsBytes = 16 << 10;
 constexpr std::size_t kMaxEcho = 100;  // bytes of a client-sent name repeated in an error
 
 std::string Clip(std::string_view s) {
@@ -177,7 +181,11 @@ asio::awaitable<void> SyncSession::OnModifyQuerySet(const json::object& msg) {
       co_return;
     }
     if (*kind == "Remove") {
-      if (queries_.erase(*id)) deps_.hub.Unsubscribe(this, *id);
+      if (auto q = queries_.find(*id); q != queries_.end()) {
+        args_bytes_ -= q->second.args_bytes;
+        queries_.erase(q);
+        deps_.hub.Unsubscribe(this, *id);
+      }
       pending_[*id].removed = true;
       continue;
     }
@@ -191,16 +199,21 @@ asio::awaitable<void> SyncSession::OnModifyQuerySet(const json::object& msg) {
       Fatal("Malformed ModifyQuerySet: udfPath must be a string");
       co_return;
     }
-    if (!WithinLimits(*udf, args ? &*args : nullptr)) co_return;
+    if (!WithinLimits(*udf, args ? &*args : nullptr, *id)) co_return;
     const int max_queries = CurrentLimits().ws_max_queries;
     if (!queries_.count(*id) && queries_.size() >= static_cast<std::size_t>(max_queries)) {
       CountLimitHit("ws_queries");
       Close(1008, "ws_queries: at most " + std::to_string(max_queries) + " queries per session");
       co_return;
     }
-    if (queries_.count(*id)) deps_.hub.Unsubscribe(this, *id);
+    if (auto old = queries_.find(*id); old != queries_.end()) {
+      args_bytes_ -= old->second.args_bytes;
+      deps_.hub.Unsubscribe(this, *id);
+    }
     auto& q = queries_[*id];
     q = Query{};
+    q.args_bytes = args ? json::serialize(*args).size() : 0;
+    args_bytes_ += q.args_bytes;
     q.spec = QuerySpec{CanonicalUdfPath(*udf), args ? std::move(*args) : json::object{}, user_};
     pending_.erase(*id);
     if (!args) {
@@ -394,15 +407,27 @@ asio::awaitable<void> SyncSession::OnMutation(const json::object& msg) {
   if (outcome.ok) RequestTransition();
 }
 
-bool SyncSession::WithinLimits(const std::string& udf, const json::object* args) {
+bool SyncSession::WithinLimits(const std::string& udf, const json::object* args,
+                               std::int64_t query_id) {
   if (udf.size() > kMaxUdfPath) {
     Fatal("Malformed message: udfPath longer than " + std::to_string(kMaxUdfPath) + " bytes");
     return false;
   }
+  if (!args) return true;
   const auto max_args = CurrentLimits().ws_max_query_args_bytes;
-  if (args && static_cast<std::int64_t>(json::serialize(*args).size()) > max_args) {
+  const auto size = static_cast<std::int64_t>(json::serialize(*args).size());
+  if (size > max_args) {
     CountLimitHit("ws_query_args_bytes");
     Close(1008, "ws_query_args_bytes: arguments over " + std::to_string(max_args) + " bytes");
+    return false;
+  }
+  auto it = queries_.find(query_id);
+  const std::int64_t replaced = it == queries_.end() ? 0 : it->second.args_bytes;
+  const std::int64_t budget = signed_in() ? max_args * kSessionArgsFactor : kAnonymousArgsBytes;
+  if (static_cast<std::int64_t>(args_bytes_) - replaced + size > budget) {
+    CountLimitHit("ws_query_args_bytes");
+    Close(1008, "ws_query_args_bytes: the session's queries hold over " + std::to_string(budget) +
+                    " bytes of arguments");
     return false;
   }
   return true;

@@ -51,6 +51,8 @@ class SyncSession final : public QuerySubscriber, public std::enable_shared_from
   boost::asio::awaitable<std::optional<std::string>> NextFrame();
   // The transport is gone: stop watching queries and end NextFrame().
   void PeerClosed();
+  // Signed in as a user: the transport allows larger frames.
+  bool signed_in() const { return !user_.empty(); }
   int close_code() const { return close_code_; }
   const std::string& close_reason() const { return close_reason_; }
 
@@ -67,6 +69,7 @@ class SyncSession final : public QuerySubscriber, public std::enable_shared_from
     bool active = false;    // acknowledged in a Transition (or about to be)
     QueryResultPtr latest;  // newest result from the hub
     QueryResultPtr sent;    // last result sent to the client
+    std::size_t args_bytes = 0;
   };
   struct Pending {
     bool removed = false;
@@ -76,7 +79,8 @@ class SyncSession final : public QuerySubscriber, public std::enable_shared_from
   };
   // Checks a client-sent udfPath and (a query's) args against the limits; false once the
   // session closes.
-  bool WithinLimits(const std::string& udf, const boost::json::object* args);
+  bool WithinLimits(const std::string& udf, const boost::json::object* args,
+                    std::int64_t query_id = -1);
 
   boost::asio::awaitable<void> OnConnect(const boost::json::object& msg);
   boost::asio::awaitable<void> OnModifyQuerySet(const boost::json::object& msg);
@@ -112,6 +116,7 @@ class SyncSession final : public QuerySubscriber, public std::enable_shared_from
   std::map<std::int64_t, Pending> pending_;  // queries whose change the next Transition carries
   std::deque<Outgoing> outbox_;
   std::size_t outbox_bytes_ = 0;
+  std::size_t args_bytes_ = 0;  // of every watched query's args together
   bool closing_ = false;
   int close_code_ = 1000;
   std::string close_reason_;

@@ -142,7 +142,7 @@ function assertNearNow(ts, what, { behind = 300n * SEC, ahead = 300n * SEC } = {
 // ---------------------------------------------------------------- 1. mutation-log memory
 
 describe('limits: the mutation log cannot be used to fill memory', () => {
-  test('unauthenticated: 300 Mutations with a ~1 MB udfPath, a new Connect before each: FatalError (udfPath too long, close 1002), RSS stays within +60 MB', async (t) => {
+  test('unauthenticated: 300 Mutations with a ~1 MB udfPath, a new Connect before each: refused (1009 before sign-in, or FatalError), RSS stays within +60 MB', async (t) => {
     await withServer({}, async (server) => {
       const pid = server.proc.pid;
       // Warm up the WebSocket path once, then take the baseline.
@@ -179,15 +179,35 @@ describe('limits: the mutation log cannot be used to fill memory', () => {
         `RSS must stay bounded: ${mb(base.rss)} -> ${mb(after.rss)} (+${mb(growth)}) after 300 x 1 MB udfPaths over ${sockets} socket(s)`);
       assert.ok(peak < 150 * MiB, `peak RSS must stay bounded too: baseline ${mb(base.rss)}, VmHWM ${mb(after.hwm)}`);
 
-      const first = replies[0];
-      assert.ok(first.message, `the first oversized Mutation gets a FatalError, got ${show(first)}`);
-      assert.equal(first.message.type, 'FatalError', `a udfPath longer than 256 bytes is a FatalError, got ${show(brief(first.message))}`);
-      assert.match(first.message.error, /udfPath|too long/i, `the FatalError names the problem: ${show(brief(first.message))}`);
+      // Before sign-in a frame may hold 64 KiB: the 1 MB frame is refused with 1009 before the
+      // server parses it. Either way each attempt ends its socket, and no error echoes the name.
       for (const [i, r] of replies.entries()) {
-        assert.ok(r.message && r.message.type === 'FatalError', `mutation ${i}: FatalError expected, got ${show(brief(r.message || r))}`);
-        assert.ok(show(r.message).length < 1000, `mutation ${i}: the error must not echo the 1 MB name (${show(r.message).length} chars)`);
-        assert.equal(r.closed.code, 1002, `mutation ${i}: closed with 1002 after the FatalError, got ${show(r.closed)}`);
+        if (r.message) {
+          assert.equal(r.message.type, 'FatalError', `mutation ${i}: FatalError expected, got ${show(brief(r.message))}`);
+          assert.match(r.message.error, /udfPath|too long/i, `the FatalError names the problem: ${show(brief(r.message))}`);
+          assert.ok(show(r.message).length < 1000, `mutation ${i}: the error must not echo the 1 MB name (${show(r.message).length} chars)`);
+          assert.equal(r.closed.code, 1002, `mutation ${i}: closed with 1002 after the FatalError, got ${show(r.closed)}`);
+        } else {
+          assert.ok(r.closed, `mutation ${i}: the socket must be closed, got ${show(brief(r))}`);
+          // 1009 from the server; 1006 when the client is still sending its 1 MB as the server
+          // closes (the close frame is lost to a reset).
+          assert.ok([1009, 1006].includes(r.closed.code), `mutation ${i}: a frame over the anonymous frame limit closes the socket (1009), got ${show(r.closed)}`);
+        }
       }
+    });
+  });
+
+  test('a signed-in client sending a ~1 MB udfPath gets a FatalError that does not echo it', async () => {
+    await withServer({}, async (server) => {
+      const { token } = await userWithProject(server, 'udf');
+      const conn = await signedIn(server, token);
+      conn.send({ type: 'Mutation', requestId: 0, udfPath: `${'m'.repeat(1_000_000)}:f`, args: [{}] });
+      const r = await nextOrClose(conn, 15_000);
+      assert.ok(r.message && r.message.type === 'FatalError', `FatalError expected, got ${show(brief(r.message || r))}`);
+      assert.match(r.message.error, /udfPath|too long/i);
+      assert.ok(show(r.message).length < 1000, 'the error does not echo the name');
+      const closed = await expectClosed(conn, 5_000, 'after the FatalError');
+      assert.equal(closed.code, 1002);
     });
   });
 
@@ -252,8 +272,10 @@ describe('limits: the mutation log cannot be used to fill memory', () => {
 describe('limits: ws_queries and ws_query_args_bytes (defaults)', () => {
   const ctx = useServer();
 
-  test('a ModifyQuerySet adding 2,000 queries (unauthenticated) is closed with 1008 "ws_queries: …", never answered; counted in /metrics', async () => {
-    const conn = await signedIn(ctx.server, null);
+  test('a ModifyQuerySet adding 2,000 queries is closed with 1008 "ws_queries: …", never answered; counted in /metrics', async () => {
+    // Signed in: before sign-in the 220 KB frame alone is over the 64 KiB anonymous frame limit.
+    const { token } = await userWithProject(ctx.server, 'q2000');
+    const conn = await signedIn(ctx.server, token);
     const mods = Array.from({ length: 2000 }, (_, i) => add(i, 'projects:get'));
     conn.send({ type: 'ModifyQuerySet', baseVersion: 0, newVersion: 1, modifications: mods });
     const closed = await expectClosed(conn, 10_000, '2,000 queries');
@@ -261,6 +283,27 @@ describe('limits: ws_queries and ws_query_args_bytes (defaults)', () => {
     const answered = conn.all.some((m) => m.type === 'Transition' && m.endVersion.querySet >= 1);
     assert.ok(!answered, 'the refused ModifyQuerySet must not be applied (no Transition to querySet 1)');
     await expectLimitCounted(ctx.server, 'ws_queries');
+  });
+
+  test('an anonymous session may keep 16 KiB of query args in all: the third 10 KB query closes it with 1008 "ws_query_args_bytes: …"', async () => {
+    const conn = await signedIn(ctx.server, null);
+    conn.send({ type: 'ModifyQuerySet', baseVersion: 0, newVersion: 1, modifications: [add(0, 'projects:get', { pad: 'a'.repeat(10_000) })] });
+    await untilQuerySet(conn, 1);
+    conn.send({ type: 'ModifyQuerySet', baseVersion: 1, newVersion: 2, modifications: [add(1, 'projects:get', { pad: 'b'.repeat(10_000) })] });
+    const closed = await expectClosed(conn, 10_000, 'two 10 KB queries before sign-in');
+    expectCloseReason(closed, 1008, 'ws_query_args_bytes:', 'anonymous args budget');
+  });
+
+  test('a signed-in session keeps at most 1 MiB of query args in all (16 x 64 KiB)', async () => {
+    const { token } = await userWithProject(ctx.server, 'argsum');
+    const conn = await signedIn(ctx.server, token);
+    const batch = (from) => Array.from({ length: 10 }, (_, i) => add(from + i, 'projects:get', { pad: String(from + i).padEnd(60_000, 'c') }));
+    conn.send({ type: 'ModifyQuerySet', baseVersion: 0, newVersion: 1, modifications: batch(0) });
+    await untilQuerySet(conn, 1);
+    assert.equal(conn.closed, null, '600 KB of args in ten queries are fine');
+    conn.send({ type: 'ModifyQuerySet', baseVersion: 1, newVersion: 2, modifications: batch(10) });
+    const closed = await expectClosed(conn, 10_000, '1.2 MB of args');
+    expectCloseReason(closed, 1008, 'ws_query_args_bytes:', 'session args budget');
   });
 
   test('256 queries (the default bound) are accepted', async () => {
@@ -295,10 +338,11 @@ describe('limits: ws_queries and ws_query_args_bytes (defaults)', () => {
   });
 
   test('a client frame over 1 MiB (ws_frame_bytes) is closed with 1009; counted in /metrics', async () => {
-    const conn = await signedIn(ctx.server, null);
+    const { token } = await userWithProject(ctx.server, 'bigframe');
+    const conn = await signedIn(ctx.server, token);
     conn.send({ type: 'Event', eventType: 'big', event: { pad: 'e'.repeat(MiB + 1000) } });
     const closed = await expectClosed(conn, 10_000, 'a 1 MiB + 1 KB frame');
-    assert.equal(closed.code, 1009, `close code 1009 expected, got ${show(closed)}`);
+    assert.ok([1009, 1006].includes(closed.code), `close code 1009 expected (1006 if the close frame is lost to a reset), got ${show(closed)}`);
     await expectLimitCounted(ctx.server, 'ws_frame_bytes');
   });
 

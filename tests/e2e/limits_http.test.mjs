@@ -481,3 +481,55 @@ describe('limits: file descriptors', () => {
     }
   });
 });
+
+// ---------------------------------------------------------------- bodies before the token
+
+describe('limits: bodies without a token, requests in flight (POLARIS_MAX_REQUESTS_PER_USER=2)', () => {
+  const ctx = useServer({ env: { POLARIS_MAX_REQUESTS_PER_USER: '2' } });
+
+  test('an anonymous 900 KB body to a route that needs a token is refused with 401 before it is read', async () => {
+    const raw = JSON.stringify({ name: 'x'.repeat(900_000) });
+    const res = await request(ctx.server, 'POST', '/api/projects', { raw });
+    expectStatus(res, 401, 'no token');
+  });
+
+  test('an anonymous body over 64 KiB to an open or unknown route is 413 request_body_bytes; a small one is served', async () => {
+    const big = JSON.stringify({ pad: 'x'.repeat(100_000) });
+    for (const route of ['/api/query_ts', '/no/such/route']) {
+      const res = await request(ctx.server, 'POST', route, { raw: big });
+      expectStatus(res, 413, `anonymous 100 KB to ${route}`);
+      assert.equal(res.json.limit, 'request_body_bytes');
+    }
+    const small = await request(ctx.server, 'POST', '/api/query_ts', { raw: '{}' });
+    expectOk(small, 'small anonymous query_ts');
+    // A signed-in user may still send up to 1 MiB.
+    const token = makeToken(newUser('big'), ctx.server.secret);
+    const ok = await request(ctx.server, 'POST', '/api/projects', { token, body: { name: 'p', pad: 'x'.repeat(500_000) } });
+    expectOk(ok, 'signed-in 500 KB body');
+  });
+
+  test('a third request in flight of one user gets 429 requests_per_user; another user and later requests are fine', async () => {
+    const user = newUser('inflight');
+    const token = makeToken(user, ctx.server.secret);
+    // Two requests whose bodies never finish arriving: both are in flight.
+    const held = [];
+    for (let i = 0; i < 2; i++) {
+      const s = net.connect({ host: '127.0.0.1', port: ctx.server.port });
+      await new Promise((r) => s.once('connect', r));
+      s.write(`POST /api/projects HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${token}\r\n` +
+        'Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"name":');
+      held.push(s);
+    }
+    await sleep(200);
+    const third = await request(ctx.server, 'GET', '/api/projects', { token });
+    expectStatus(third, 429, 'third request in flight');
+    assert.equal(third.json.limit, 'requests_per_user');
+    assert.ok(Number(third.headers.get('retry-after')) >= 1, 'Retry-After');
+    const other = await request(ctx.server, 'GET', '/api/projects', { token: makeToken(newUser('other'), ctx.server.secret) });
+    expectOk(other, 'another user is not affected');
+    for (const s of held) s.destroy();
+    await sleep(200);
+    expectOk(await request(ctx.server, 'GET', '/api/projects', { token }), 'slots come back when the requests end');
+    assert.ok(await limitHits(ctx.server, 'requests_per_user') >= 1, 'counted in /metrics');
+  });
+});
