@@ -84,7 +84,7 @@ int Serve(const cli::ServeOptions& o) {
   http::Router router(**verifier);
 
   {
-    http::Server server({o.host, o.port, threads, &metrics}, router);
+    http::Server server({o.host, o.port, threads, &metrics, std::nullopt}, router);
     // Live updates: every commit advances the protocol clock and re-runs the live queries
     // that read what it changed.
     realtime::CommitClock clock;

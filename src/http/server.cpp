@@ -2,6 +2,7 @@
 
 #include <sys/resource.h>
 
+#include <algorithm>
 #include <atomic>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -32,14 +33,14 @@ using tcp = asio::ip::tcp;
 using namespace std::chrono_literals;
 
 namespace {
-constexpr std::size_t kBodyLimit = 1 << 20;     // 1 MiB: larger bodies get 413
 constexpr std::size_t kHeaderLimit = 16 << 10;  // 16 KiB of request line + headers
 constexpr auto kReadTimeout = 30s;              // a whole request (or keep-alive idle time)
 constexpr auto kWriteTimeout = 30s;
 constexpr auto kDrainTimeout = 1s;
-constexpr auto kShutdownGrace = 8s;       // SIGTERM must end the process within 10 s
-constexpr auto kAcceptBackoff = 50ms;     // after EMFILE & co: retrying at once spins the CPU
-constexpr int kReservedDescriptors = 64;  // files, the database, provider sockets
+constexpr std::size_t kMaxDrain = 4 << 20;  // bytes read (and dropped) after a refusal
+constexpr auto kShutdownGrace = 8s;         // SIGTERM must end the process within 10 s
+constexpr auto kAcceptBackoff = 50ms;       // after EMFILE & co: retrying at once spins the CPU
+constexpr int kReservedDescriptors = 64;    // files, the database, provider sockets
 constexpr auto tuple_awaitable = asio::as_tuple(asio::use_awaitable);
 
 std::string JsonError(std::string_view message) {
@@ -63,6 +64,13 @@ Request ToRequest(bhttp::request<bhttp::string_body>&& r, bool peer_loopback) {
   req.idempotency_key = std::string(r["Idempotency-Key"]);
   req.body = std::move(r.body());
   return req;
+}
+
+// "1 MiB", "64 KiB", or bytes when not a whole number of either.
+std::string HumanBytes(std::size_t n) {
+  if (n % (1 << 20) == 0) return std::to_string(n >> 20) + " MiB";
+  if (n % (1 << 10) == 0) return std::to_string(n >> 10) + " KiB";
+  return std::to_string(n) + " bytes";
 }
 
 bool IsLoopback(const tcp::socket& socket) {
@@ -258,7 +266,7 @@ asio::awaitable<void> Server::Impl::RejectAndClose(beast::tcp_stream& stream,
     stream.socket().shutdown(tcp::socket::shutdown_send, ec);
     stream.expires_after(kDrainTimeout);
     std::size_t drained = 0;
-    while (drained < 4 * kBodyLimit) {
+    while (drained < kMaxDrain) {
       buffer.clear();
       auto [rec, n] = co_await stream.async_read_some(buffer.prepare(64 << 10), tuple_awaitable);
       if (rec) break;
@@ -294,7 +302,16 @@ asio::awaitable<void> Server::Impl::Session(tcp::socket socket) {
   while (!stopping) {
     bhttp::request_parser<bhttp::string_body> parser;
     parser.header_limit(kHeaderLimit);
-    parser.body_limit(kBodyLimit);
+    const Limits& limits = CurrentLimits();
+    const auto signed_in_limit = static_cast<std::size_t>(limits.max_body_bytes);
+    const std::size_t anonymous_limit = options.anonymous_body_limit.value_or(
+        static_cast<std::size_t>(limits.max_anonymous_body_bytes));
+    // Beast checks a Content-Length against body_limit while it parses the header, before we
+    // know who is asking (and the token comes first: a bad token is a 401 whatever the body).
+    // So no limit there; the caller's own is applied once the token is checked.
+    std::size_t body_limit = std::max(signed_in_limit, anonymous_limit);
+    bool anonymous = true;
+    parser.body_limit(boost::none);
     stream.expires_after(kReadTimeout);
     auto [hec, hn] = co_await bhttp::async_read_header(stream, buffer, parser, tuple_awaitable);
     beast::error_code ec = hec;
@@ -311,7 +328,7 @@ asio::awaitable<void> Server::Impl::Session(tcp::socket socket) {
       auto user = router.AuthenticatedUser(h[bhttp::field::authorization]);
       const bool has_body = parser.chunked() || parser.content_length().value_or(0) > 0;
       if (user) {
-        const int max = CurrentLimits().max_requests_per_user;
+        const int max = limits.max_requests_per_user;
         request_slot = requests_in_flight.TryAcquire(*user, max);
         if (!request_slot) {
           CountLimitHit("requests_per_user");
@@ -319,19 +336,18 @@ asio::awaitable<void> Server::Impl::Session(tcp::socket socket) {
                                   "requests_per_user");
           co_return;
         }
+        anonymous = false;
+        body_limit = signed_in_limit;
       } else if (has_body && router.NeedsAuth(h.method_string(), h.target())) {
         co_await RejectAndClose(stream, buffer, 401, user.error().message);
         co_return;
-      } else if (parser.content_length().value_or(0) > options.anonymous_body_limit) {
-        // Beast checks a Content-Length against body_limit while parsing the header, so a
-        // smaller limit for anonymous requests is checked here; chunked bodies below.
-        CountLimitHit("request_body_bytes");
-        co_await RejectAndClose(stream, buffer, 413,
-                                "Request body too large for a request without a valid token",
-                                "request_body_bytes");
-        co_return;
       } else {
-        parser.body_limit(options.anonymous_body_limit);
+        body_limit = anonymous_limit;
+      }
+      if (parser.content_length().value_or(0) > body_limit) {
+        ec = bhttp::error::body_limit;
+      } else {
+        parser.body_limit(body_limit);  // chunked bodies are checked as they arrive
       }
     }
     if (!ec && parser.get()[bhttp::field::expect] == "100-continue") {
@@ -345,11 +361,10 @@ asio::awaitable<void> Server::Impl::Session(tcp::socket socket) {
     }
     if (ec == bhttp::error::body_limit) {
       CountLimitHit("request_body_bytes");
-      co_await RejectAndClose(stream, buffer, 413,
-                              request_slot ? "Request body too large (limit 1 MiB)"
-                                           : "Request body too large for a request without a "
-                                             "valid token",
-                              "request_body_bytes");
+      // Named, not a temporary: see "Coroutine rule" in architecture.md.
+      const std::string message = "Request body too large (limit " + HumanBytes(body_limit) +
+                                  (anonymous ? " without a valid token)" : ")");
+      co_await RejectAndClose(stream, buffer, 413, message, "request_body_bytes");
       co_return;
     }
     if (ec == bhttp::error::header_limit) {

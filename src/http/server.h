@@ -4,6 +4,7 @@
 #include <cstddef>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 namespace boost::asio {
@@ -27,9 +28,9 @@ struct ServerOptions {
   unsigned short port = 3000;
   int threads = 2;
   Metrics* metrics = nullptr;  // optional: the open-connections gauge
-  // The largest body a request without a valid token may send (routes that need no token,
-  // unknown routes). Signed-in requests may send 1 MiB.
-  std::size_t anonymous_body_limit = 64 << 10;
+  // Overrides Limits::max_anonymous_body_bytes (the mock provider takes large transcripts
+  // and has no tokens).
+  std::optional<std::size_t> anonymous_body_limit;
 };
 
 class Server {

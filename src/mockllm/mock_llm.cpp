@@ -231,7 +231,9 @@ int RunMockLlm(const MockOptions& options) {
   auto state = std::make_shared<MockState>();
   http::Router router(**verifier);
   AddRoutes(router, state);
-  http::ServerOptions server_options{options.host, options.port, 2};
+  http::ServerOptions server_options;
+  server_options.host = options.host;
+  server_options.port = options.port;
   server_options.anonymous_body_limit = 1 << 20;  // transcripts: the mock has no tokens
   http::Server server(server_options, router);
   unsigned short port = 0;

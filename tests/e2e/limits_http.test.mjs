@@ -488,9 +488,11 @@ describe('limits: bodies without a token, requests in flight (POLARIS_MAX_REQUES
   const ctx = useServer({ env: { POLARIS_MAX_REQUESTS_PER_USER: '2' } });
 
   test('an anonymous 900 KB body to a route that needs a token is refused with 401 before it is read', async () => {
-    const raw = JSON.stringify({ name: 'x'.repeat(900_000) });
-    const res = await request(ctx.server, 'POST', '/api/projects', { raw });
-    expectStatus(res, 401, 'no token');
+    for (const size of [900_000, 2_000_000]) {
+      const raw = JSON.stringify({ name: 'x'.repeat(size) });
+      const res = await request(ctx.server, 'POST', '/api/projects', { raw });
+      expectStatus(res, 401, `no token, ${size} bytes: the token is checked before the body`);
+    }
   });
 
   test('an anonymous body over 64 KiB to an open or unknown route is 413 request_body_bytes; a small one is served', async () => {
@@ -531,5 +533,22 @@ describe('limits: bodies without a token, requests in flight (POLARIS_MAX_REQUES
     await sleep(200);
     expectOk(await request(ctx.server, 'GET', '/api/projects', { token }), 'slots come back when the requests end');
     assert.ok(await limitHits(ctx.server, 'requests_per_user') >= 1, 'counted in /metrics');
+  });
+});
+
+describe('limits: body sizes are configurable (POLARIS_MAX_BODY_BYTES=20000, POLARIS_MAX_ANONYMOUS_BODY_BYTES=1000)', () => {
+  const ctx = useServer({ env: { POLARIS_MAX_BODY_BYTES: '20000', POLARIS_MAX_ANONYMOUS_BODY_BYTES: '1000' } });
+
+  test('a signed-in 30 KB body and an anonymous 2 KB body are 413 request_body_bytes; smaller ones are served', async () => {
+    const token = makeToken(newUser('bodies'), ctx.server.secret);
+    const big = await request(ctx.server, 'POST', '/api/projects', { token, body: { name: 'p', pad: 'x'.repeat(30_000) } });
+    expectStatus(big, 413, 'signed-in 30 KB');
+    assert.equal(big.json.limit, 'request_body_bytes');
+    assert.match(big.json.error, /20000 bytes/);
+    expectOk(await request(ctx.server, 'POST', '/api/projects', { token, body: { name: 'p', pad: 'x'.repeat(10_000) } }));
+    const anon = await request(ctx.server, 'POST', '/api/query_ts', { raw: JSON.stringify({ pad: 'y'.repeat(2000) }) });
+    expectStatus(anon, 413, 'anonymous 2 KB');
+    assert.equal(anon.json.limit, 'request_body_bytes');
+    expectOk(await request(ctx.server, 'POST', '/api/query_ts', { raw: '{}' }));
   });
 });

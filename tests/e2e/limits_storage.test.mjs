@@ -1,0 +1,41 @@
+// Issue 9, storage: the SQLite WAL gives its disk back once writes go idle (it never shrank:
+// one burst of large writes kept its size for good). Node built-ins only.
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { useServer, client, makeToken, newUser, expectOk, sleep } from './lib/server.mjs';
+
+const MiB = 1024 * 1024;
+const walSize = (server) => {
+  try {
+    return fs.statSync(`${server.dbPath ?? path.join(server.dataDir, 'polaris.db')}-wal`).size;
+  } catch {
+    return 0;
+  }
+};
+
+describe('limits: the WAL shrinks when writes go idle', () => {
+  const ctx = useServer();
+
+  test('40 MB of writes grow the WAL; 2 s without writes truncate it', async () => {
+    const c = client(ctx.server, makeToken(newUser('wal'), ctx.server.secret));
+    const { projectId } = expectOk(await c.post('/api/projects', { name: 'wal' }));
+    const content = 'w'.repeat(MiB - 4096);
+    let peak = 0;
+    for (let i = 0; i < 40; i++) {
+      expectOk(await c.put(`/api/projects/${projectId}/files/content`, { path: `f${i % 8}.txt`, content: content + i }));
+      peak = Math.max(peak, walSize(ctx.server));
+    }
+    assert.ok(peak > 2 * MiB, `the burst grows the WAL (peak ${(peak / MiB).toFixed(1)} MB); if not, the test proves nothing`);
+    let size = walSize(ctx.server);
+    for (let waited = 0; waited < 10_000 && size > 256 * 1024; waited += 250) {
+      await sleep(250);
+      size = walSize(ctx.server);
+    }
+    assert.ok(size <= 256 * 1024, `the WAL is truncated when idle: ${(size / MiB).toFixed(1)} MB after 10 s (peak ${(peak / MiB).toFixed(1)} MB)`);
+    // Everything is still there.
+    const got = expectOk(await c.get(`/api/projects/${projectId}/files/content?path=f7.txt`));
+    assert.equal(got.content, content + 39);
+  });
+});
