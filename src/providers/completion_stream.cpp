@@ -13,6 +13,9 @@ constexpr std::size_t kMaxErrorBytes = 200;
 constexpr std::size_t kMaxCodeBytes = 40;
 // A real step has a handful of calls; a stream claiming more is broken or hostile.
 constexpr std::size_t kMaxToolCalls = 128;
+// A step's answer text and tool-call arguments together: a provider that streams forever
+// (each token resetting the idle timeout) must not grow a run's memory without end.
+constexpr std::size_t kMaxAnswerBytes = 8 << 20;
 constexpr std::int64_t kMaxToolCallIndex = 1 << 20;
 
 bool IsSseSpace(char c) {
@@ -196,6 +199,13 @@ CompletionStream::Update CompletionStream::OnData(std::string_view data) {
     error = Apply(payload, new_text);
   } catch (const std::exception&) {
     error = "could not process stream chunk";  // e.g. bad_alloc; OnData must not throw
+  }
+  if (!error) {
+    std::size_t args = 0;
+    for (const auto& [index, call] : calls_) args += call.arguments.size();
+    if (text_.size() + new_text.size() + args > kMaxAnswerBytes) {
+      error = "the answer is larger than " + std::to_string(kMaxAnswerBytes >> 20) + " MiB";
+    }
   }
   if (error) {
     error_ = std::move(error);

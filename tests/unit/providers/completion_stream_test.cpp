@@ -394,3 +394,41 @@ TEST(ProvidersCompletion, WhitespaceOnlyPayloadIsIgnored) {
 
 }  // namespace
 }  // namespace polaris::providers
+
+namespace polaris::providers {
+namespace {
+
+TEST(ProvidersCompletionBounds, AnAnswerOverEightMiBFailsTheStep) {
+  CompletionStream stream;
+  const std::string piece(64 << 10, 'x');
+  const std::string payload = R"({"choices":[{"delta":{"content":")" + piece + R"("}}]})";
+  bool failed = false;
+  for (int i = 0; i < 200 && !failed; ++i) {
+    auto u = stream.OnData(payload);
+    failed = u.error.has_value();
+    if (failed) {
+      EXPECT_NE(u.error->find("larger than"), std::string::npos) << *u.error;
+    }
+  }
+  EXPECT_TRUE(failed) << "a provider streaming without end is cut at the bound";
+  EXPECT_LE(stream.text().size(), std::size_t{8 << 20});
+}
+
+TEST(ProvidersCompletionBounds, ToolArgumentsCountTowardsTheBound) {
+  CompletionStream stream;
+  ASSERT_FALSE(
+      stream
+          .OnData(
+              R"({"choices":[{"delta":{"tool_calls":[{"index":0,"id":"c1","function":{"name":"write_file","arguments":""}}]}}]})")
+          .error);
+  const std::string piece(64 << 10, 'a');
+  const std::string payload =
+      R"({"choices":[{"delta":{"tool_calls":[{"index":0,"function":{"arguments":")" + piece +
+      R"("}}]}}]})";
+  bool failed = false;
+  for (int i = 0; i < 200 && !failed; ++i) failed = stream.OnData(payload).error.has_value();
+  EXPECT_TRUE(failed);
+}
+
+}  // namespace
+}  // namespace polaris::providers
