@@ -30,11 +30,20 @@ std::string SystemPrompt(const std::string& project_summary) {
 }
 
 boost::json::array HistoryMessages(const std::vector<Message>& conversation,
-                                   const std::string& answering_id) {
+                                   const std::string& answering_id, std::size_t max_bytes) {
+  // The newest messages that fit in max_bytes (the newest one always), oldest first: a long
+  // conversation must not make every prompt, and so every request and its cost, grow.
+  std::vector<const Message*> kept;
+  std::size_t bytes = 0;
+  for (auto it = conversation.rbegin(); it != conversation.rend(); ++it) {
+    if (it->id == answering_id || it->content.empty()) continue;
+    if (!kept.empty() && bytes + it->content.size() > max_bytes) break;
+    bytes += it->content.size();
+    kept.push_back(&*it);
+  }
   boost::json::array out;
-  for (const auto& m : conversation) {
-    if (m.id == answering_id || m.content.empty()) continue;
-    out.push_back(Msg(m.role == Role::kUser ? "user" : "assistant", m.content));
+  for (auto it = kept.rbegin(); it != kept.rend(); ++it) {
+    out.push_back(Msg((*it)->role == Role::kUser ? "user" : "assistant", (*it)->content));
   }
   return out;
 }

@@ -47,6 +47,7 @@ LimitsParse LimitsFromEnv() {
   ReadEnv("POLARIS_MAX_PROJECTS_PER_USER", &l.max_projects_per_user, e);
   ReadEnv("POLARIS_MAX_FILES_PER_PROJECT", &l.max_files_per_project, e);
   ReadEnv("POLARIS_MAX_CONVERSATIONS_PER_PROJECT", &l.max_conversations_per_project, e);
+  ReadEnv("POLARIS_MAX_MESSAGES_PER_CONVERSATION", &l.max_messages_per_conversation, e);
   ReadEnv("POLARIS_MAX_PROJECT_BYTES", &l.max_project_bytes, e);
   ReadEnv("POLARIS_MAX_USER_BYTES", &l.max_user_bytes, e);
   ReadEnv("POLARIS_WS_MAX_FRAME_BYTES", &l.ws_max_frame_bytes, e);

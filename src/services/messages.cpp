@@ -82,6 +82,14 @@ Result<PostedMessage> PostMessage(Repo& repo, const std::string& user,
   if (auto busy = repo.FindProcessingMessage(conv->project_id)) {
     return Error::Conflict("A message is already being processed").With("messageId", *busy);
   }
+  // A POST adds two messages; history beyond the limit would only grow every later prompt.
+  const int max_messages = CurrentLimits().max_messages_per_conversation;
+  if (repo.CountMessages(conversation_id) + 2 > max_messages) {
+    return LimitError(ErrorCode::kConflict,
+                      "This conversation is full (at most " + std::to_string(max_messages) +
+                          " messages); start a new conversation",
+                      "messages_per_conversation");
+  }
   // One run per project, but projects are many: the user's runs waiting or running are
   // capped too, so one account cannot queue unbounded AI spend.
   const int max_runs = CurrentLimits().max_active_runs_per_user;

@@ -37,6 +37,7 @@ class Repo {
   virtual std::optional<Message> GetMessage(const std::string& id) = 0;
   // Oldest first.
   virtual std::vector<Message> ListMessages(const std::string& conversation_id) = 0;
+  virtual int CountMessages(const std::string& conversation_id) = 0;
   virtual void UpdateMessage(const Message& m) = 0;
   // The same without the tool calls (content, status, error, model, usage): a step's writes
   // stay the size of what changed, not of every call the message ever made.

@@ -103,9 +103,9 @@ constexpr const char* kListChildren =  // index files_by_parent_name
 constexpr const char* kFindChild =  // index files_by_parent_name
     "SELECT " POLARIS_FILE_COLS
     " FROM files WHERE project_id=? AND ifnull(parent_id, '')=? AND name=?";
-constexpr const char* kListFileMeta =  // index files_by_parent_name (prefix)
+constexpr const char* kListFileMeta =  // covering index files_meta: never reads a content
     "SELECT id, project_id, parent_id, name, type, NULL, creation_time, updated_at FROM files "
-    "WHERE project_id=? ORDER BY creation_time, rowid";
+    "INDEXED BY files_meta WHERE project_id=? ORDER BY creation_time, rowid";
 constexpr const char* kProjectUsage =  // covering index files_usage (size is virtual)
     "SELECT count(*), ifnull(sum(size), 0) FROM files INDEXED BY files_usage WHERE project_id=?";
 constexpr const char* kOwnerBytes =  // projects_by_owner, then files_usage
@@ -115,6 +115,8 @@ constexpr const char* kCountProjects =  // index projects_by_owner
     "SELECT count(*) FROM projects WHERE owner_id=?";
 constexpr const char* kCountConversations =  // index conversations_by_project
     "SELECT count(*) FROM conversations WHERE project_id=?";
+constexpr const char* kCountMessages =  // index messages_by_conversation
+    "SELECT count(*) FROM messages WHERE conversation_id=?";
 constexpr const char* kUpdateFile =
     "UPDATE files SET parent_id=?, name=?, content=?, updated_at=? WHERE id=?";
 constexpr const char* kDeleteFile = "DELETE FROM files WHERE id=? RETURNING project_id";
@@ -508,6 +510,11 @@ std::int64_t SqliteRepo::OwnerBytes(const std::string& owner_id) {
 int SqliteRepo::CountConversations(const std::string& project_id) {
   auto s = db_.Prepare(kCountConversations);
   s.Bind(1, project_id);
+  return s.Step() ? static_cast<int>(s.Int(0)) : 0;
+}
+int SqliteRepo::CountMessages(const std::string& conversation_id) {
+  auto s = db_.Prepare(kCountMessages);
+  s.Bind(1, conversation_id);
   return s.Step() ? static_cast<int>(s.Int(0)) : 0;
 }
 int SqliteRepo::CountProjects(const std::string& owner_id) {

@@ -54,6 +54,7 @@ class SqliteRepo final : public Repo {
   std::int64_t OwnerBytes(const std::string& owner_id) override;
   int CountProjects(const std::string& owner_id) override;
   int CountConversations(const std::string& project_id) override;
+  int CountMessages(const std::string& conversation_id) override;
   std::vector<FileNode> ListChildren(const std::string& project_id,
                                      const std::optional<std::string>& parent_id) override;
   std::optional<FileNode> FindChild(const std::string& project_id,
