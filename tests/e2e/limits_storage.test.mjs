@@ -39,3 +39,28 @@ describe('limits: the WAL shrinks when writes go idle', () => {
     assert.equal(got.content, content + 39);
   });
 });
+
+describe('limits: messages per conversation (POLARIS_MAX_MESSAGES_PER_CONVERSATION=4)', () => {
+  const ctx = useServer({ env: { POLARIS_MAX_MESSAGES_PER_CONVERSATION: '4' } });
+
+  test('a POST that would pass the cap is 409 messages_per_conversation; a new conversation works', async () => {
+    const c = client(ctx.server, makeToken(newUser('msgcap'), ctx.server.secret));
+    const { projectId } = expectOk(await c.post('/api/projects', { name: 'm' }));
+    const { conversationId } = expectOk(await c.post('/api/conversations', { projectId, title: 't' }));
+    // No provider is configured: each reply fails at once, so the project is free again.
+    for (let i = 0; i < 2; i++) {
+      expectOk(await c.post('/api/messages', { conversationId, message: `hello ${i}` }));
+      for (let t = 0; t < 100; t++) {
+        const list = expectOk(await c.get(`/api/conversations/${conversationId}/messages`));
+        if (list.every((m) => m.status !== 'processing')) break;
+        await sleep(50);
+      }
+    }
+    const full = await c.post('/api/messages', { conversationId, message: 'one more' });
+    assert.equal(full.status, 409, `expected 409, got ${full.status} ${full.text}`);
+    assert.equal(full.json.limit, 'messages_per_conversation');
+    assert.equal(expectOk(await c.get(`/api/conversations/${conversationId}/messages`)).length, 4);
+    const next = expectOk(await c.post('/api/conversations', { projectId, title: 't2' }));
+    expectOk(await c.post('/api/messages', { conversationId: next.conversationId, message: 'fresh' }));
+  });
+});
