@@ -84,6 +84,9 @@ int Serve(const cli::ServeOptions& o) {
   http::Router router(**verifier);
 
   {
+    // Before the server: connections still open at exit release their stream slots while
+    // the server's event loop is destroyed.
+    UserSlots streams;
     http::Server server({o.host, o.port, threads, &metrics, std::nullopt}, router);
     // Live updates: every commit advances the protocol clock and re-runs the live queries
     // that read what it changed.
@@ -94,7 +97,6 @@ int Serve(const cli::ServeOptions& o) {
       hub.OnCommit(std::move(topics));
     });
     realtime::MutationLog mutations(static_cast<std::size_t>(CurrentLimits().mutation_log_bytes));
-    UserSlots streams;
     realtime::SyncDeps sync{hub, db, clock, mutations, **verifier, streams};
     server.EnableSync(sync);
     realtime::ConversationEvents events(server.context().get_executor(), hub);

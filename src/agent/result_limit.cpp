@@ -27,9 +27,22 @@ bool CutList(json::object& result, std::string_view key, std::size_t max_bytes) 
   auto& items = list->as_array();
   const std::size_t total = items.size();
   const std::size_t budget = max_bytes > kNoteRoom ? max_bytes - kNoteRoom : 0;
-  // Halve first (large lists), then trim one at a time.
-  while (!items.empty() && SizeOf(result) > budget * 2) items.resize(items.size() / 2);
-  while (!items.empty() && SizeOf(result) > budget) items.pop_back();
+  // The most items that fit, by binary search over the count (serializing once per probe).
+  const json::array all = std::move(items);
+  auto fits = [&](std::size_t n) {
+    items = json::array(all.begin(), all.begin() + static_cast<std::ptrdiff_t>(n));
+    return SizeOf(result) <= budget;
+  };
+  std::size_t lo = 0, hi = total;  // fits(lo) holds (an empty list always fits the budget)
+  while (lo < hi) {
+    const std::size_t mid = lo + (hi - lo + 1) / 2;
+    if (fits(mid)) {
+      lo = mid;
+    } else {
+      hi = mid - 1;
+    }
+  }
+  items = json::array(all.begin(), all.begin() + static_cast<std::ptrdiff_t>(lo));
   result["truncated"] = true;
   result["note"] = "Showing " + std::to_string(items.size()) + " of " + std::to_string(total) +
                    " " + std::string(key) +
@@ -64,7 +77,7 @@ json::object LimitToolResult(json::object result, std::size_t max_bytes) {
     return result;
   }
   for (std::string_view key : {"paths", "entries", "matches"}) {
-    if (CutList(result, key, max_bytes)) return result;
+    if (CutList(result, key, max_bytes) && SizeOf(result) <= max_bytes) return result;
   }
   json::object small;
   if (auto* ok = result.if_contains("success")) small["success"] = *ok;

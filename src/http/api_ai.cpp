@@ -92,8 +92,10 @@ awaitable<Response> QuickEdit(AppContext& app, Request& req) {
   if (!full) co_return ErrorResponse(full.error());
   if (instruction->empty()) co_return ErrorResponse(400, "Instruction is required");
   if (auto busy = OverBudget(app, req.user)) co_return std::move(*busy);
-  auto text = co_await Complete(
-      app.chain, agent::QuickEditMessages(*selected, full->value_or(""), *instruction), 2000);
+  // Named, not a temporary inside the co_await: see "Coroutine rule" in architecture.md.
+  const std::string full_code = full->value_or("");
+  auto messages = agent::QuickEditMessages(*selected, full_code, *instruction);
+  auto text = co_await Complete(app.chain, std::move(messages), 2000);
   if (!text) co_return Upstream(text.error(), "Failed to generate edit");
   co_return Json(200, {{"editedCode", agent::StripCodeFence(*text)}});
 }

@@ -53,6 +53,7 @@ awaitable<void> StreamEvents(std::shared_ptr<realtime::ConversationLog> log,
     cursor = batch.last_id;
     if (batch.ended) co_return;
     if (signal->fired) continue;  // news arrived while we were writing
+    if (w.PeerGone()) co_return;  // noticed while we were writing: no timer was waiting
     const double left = valid_until - NowSeconds();
     if (left <= 0) {
       co_await w.Write("event: error\ndata: {\"error\":\"Token expired\"}\n\n");

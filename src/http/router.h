@@ -9,12 +9,9 @@
 #include <string_view>
 #include <vector>
 
+#include "auth/jwt.h"
 #include "domain/result.h"
 #include "http/message.h"
-
-namespace polaris {
-class TokenVerifier;
-}
 
 namespace polaris::http {
 
@@ -28,7 +25,8 @@ class Router {
   boost::asio::awaitable<Response> Dispatch(Request& req) const;
   // For the server, before it reads a body: the user a bearer header authenticates (or the
   // 401 sentence), and whether (method, target) is a route that needs one.
-  Result<std::string> AuthenticatedUser(std::string_view authorization) const;
+  // Dispatch trusts a Request whose `user` the server filled in from this.
+  Result<VerifiedToken> AuthenticatedUser(std::string_view authorization) const;
   bool NeedsAuth(std::string_view method, std::string_view target) const;
 
  private:

@@ -76,7 +76,12 @@ std::string HumanBytes(std::size_t n) {
 bool IsLoopback(const tcp::socket& socket) {
   beast::error_code ec;
   auto ep = socket.remote_endpoint(ec);
-  return !ec && ep.address().is_loopback();
+  if (ec) return false;
+  const auto address = ep.address();
+  if (address.is_v6() && address.to_v6().is_v4_mapped()) {  // ::ffff:127.0.0.1
+    return asio::ip::make_address_v4(asio::ip::v4_mapped, address.to_v6()).is_loopback();
+  }
+  return address.is_loopback();
 }
 
 // Only "chunked" is a transfer coding we decode; Beast would pass any other coding's bytes
@@ -195,14 +200,16 @@ struct Server::Impl {
 
   ServerOptions options;
   const Router& router;
+  // Declared before the event loop: coroutines still suspended when it is destroyed release
+  // their connection and request slots into these.
+  std::atomic<int> connections{0};
+  UserSlots requests_in_flight;  // per user, held from the headers to the answer
   asio::io_context ioc;
   tcp::acceptor acceptor;
   asio::signal_set signals;
   std::atomic<bool> stopping{false};
   std::atomic<int> in_flight{0};
-  std::atomic<int> connections{0};
   int max_connections = 0;
-  UserSlots requests_in_flight;  // per user, held from the headers to the answer
   std::function<void()> on_stop;
   std::function<bool()> idle;
   const realtime::SyncDeps* sync = nullptr;
@@ -287,10 +294,17 @@ asio::awaitable<void> Server::Impl::RefuseConnection(tcp::socket socket) {
   res.set(bhttp::field::retry_after, "1");
   res.keep_alive(false);
   res.body() = "{\"error\":\"Too many connections\",\"limit\":\"connections\"}";
-  stream.expires_after(1s);
   co_await Write(stream, res);
+  // Read what the client already sent (briefly): closing with unread data would reset the
+  // connection and could discard the answer before the client reads it.
   beast::error_code ec;
   stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+  stream.expires_after(200ms);
+  char sink[4096];
+  for (int i = 0; i < 16; ++i) {
+    auto [rec, n] = co_await stream.async_read_some(asio::buffer(sink), tuple_awaitable);
+    if (rec) break;
+  }
   stream.socket().close(ec);
 }
 
@@ -323,13 +337,14 @@ asio::awaitable<void> Server::Impl::Session(tcp::socket socket) {
     // route that needs a token, and a signed-in user has a bounded number of requests in
     // flight (each may hold up to a 1 MiB body).
     std::unique_ptr<UserSlots::Lease> request_slot;
+    std::optional<VerifiedToken> verified;  // checked once, here; Dispatch trusts it
     if (!ec) {
       const auto& h = parser.get();
       auto user = router.AuthenticatedUser(h[bhttp::field::authorization]);
       const bool has_body = parser.chunked() || parser.content_length().value_or(0) > 0;
       if (user) {
         const int max = limits.max_requests_per_user;
-        request_slot = requests_in_flight.TryAcquire(*user, max);
+        request_slot = requests_in_flight.TryAcquire(user->sub, max);
         if (!request_slot) {
           CountLimitHit("requests_per_user");
           co_await RejectAndClose(stream, buffer, 429, "Too many requests in flight for this user",
@@ -338,6 +353,7 @@ asio::awaitable<void> Server::Impl::Session(tcp::socket socket) {
         }
         anonymous = false;
         body_limit = signed_in_limit;
+        verified = std::move(*user);
       } else if (has_body && router.NeedsAuth(h.method_string(), h.target())) {
         co_await RejectAndClose(stream, buffer, 401, user.error().message);
         co_return;
@@ -406,6 +422,10 @@ asio::awaitable<void> Server::Impl::Session(tcp::socket socket) {
     const unsigned version = raw.version();
     const bool head = raw.method() == bhttp::verb::head;
     Request req = ToRequest(std::move(raw), loopback);
+    if (verified) {
+      req.user = std::move(verified->sub);
+      req.token_valid_until = verified->valid_until;
+    }
     ++in_flight;
     Response out = co_await router.Dispatch(req);
     --in_flight;
@@ -426,6 +446,7 @@ asio::awaitable<void> Server::Impl::Session(tcp::socket socket) {
       continue;
     }
     if (out.stream) {
+      request_slot.reset();  // a stream counts as one of the user's streams instead
       if (!co_await WriteStream(stream, out, version)) break;
       continue;
     }

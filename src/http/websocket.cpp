@@ -87,11 +87,15 @@ asio::awaitable<void> ServeSyncSocket(beast::tcp_stream stream, UpgradeRequest r
   // timeout only counts what arrives, and a client can keep sending): drop the connection.
   const auto write_timeout = std::chrono::milliseconds(limits.ws_write_timeout_ms);
   asio::steady_timer watchdog(ex);
+  // Which write the armed watchdog is for: a handler already queued when its write finished
+  // (cancel cannot stop it then) must not close the socket during a later write.
+  auto write_number = std::make_shared<std::uint64_t>(0);
   while (auto frame = co_await session->NextFrame()) {
     auto buffer = asio::buffer(*frame);
     watchdog.expires_after(write_timeout);
-    watchdog.async_wait([weak = std::weak_ptr<Socket>(ws)](const beast::error_code& ec) {
-      if (ec) return;  // cancelled: the write finished
+    watchdog.async_wait([weak = std::weak_ptr<Socket>(ws), write_number,
+                         armed_for = ++*write_number](const beast::error_code& ec) {
+      if (ec || armed_for != *write_number) return;  // cancelled, or that write finished
       if (auto socket = weak.lock()) {
         CountLimitHit("ws_write_timeout");
         beast::error_code ignored;
@@ -99,6 +103,7 @@ asio::awaitable<void> ServeSyncSocket(beast::tcp_stream stream, UpgradeRequest r
       }
     });
     auto [ec, n] = co_await ws->async_write(buffer, tuple_awaitable);
+    ++*write_number;
     watchdog.cancel();
     if (ec) {
       session->PeerClosed();

@@ -181,12 +181,15 @@ asio::awaitable<void> SyncSession::OnModifyQuerySet(const json::object& msg) {
       co_return;
     }
     if (*kind == "Remove") {
+      // Only a query the session has tells the client it is gone: ids it never added leave
+      // nothing behind (a client that does not read must not grow pending_ with them).
       if (auto q = queries_.find(*id); q != queries_.end()) {
         args_bytes_ -= q->second.args_bytes;
         queries_.erase(q);
         deps_.hub.Unsubscribe(this, *id);
+        pending_[*id].removed = true;
+        if (!WithinPendingBound()) co_return;
       }
-      pending_[*id].removed = true;
       continue;
     }
     if (*kind != "Add") {
@@ -405,6 +408,16 @@ asio::awaitable<void> SyncSession::OnMutation(const json::object& msg) {
   deps_.mutations.Finish(log_key, *request_id, response);
   Send(std::move(response));
   if (outcome.ok) RequestTransition();
+}
+
+// Removed queries wait in pending_ until the next Transition is built, which a client that
+// does not read delays: adding and removing ids in a loop must not grow it without end.
+bool SyncSession::WithinPendingBound() {
+  const auto bound = 2 * static_cast<std::size_t>(CurrentLimits().ws_max_queries) + 16;
+  if (pending_.size() <= bound) return true;
+  CountLimitHit("ws_unsent_bytes");
+  Close(1008, "ws_unsent_bytes: too many query changes unsent; the client is not reading");
+  return false;
 }
 
 bool SyncSession::WithinLimits(const std::string& udf, const json::object* args,

@@ -81,6 +81,7 @@ class SyncSession final : public QuerySubscriber, public std::enable_shared_from
   // session closes.
   bool WithinLimits(const std::string& udf, const boost::json::object* args,
                     std::int64_t query_id = -1);
+  bool WithinPendingBound();
 
   boost::asio::awaitable<void> OnConnect(const boost::json::object& msg);
   boost::asio::awaitable<void> OnModifyQuerySet(const boost::json::object& msg);

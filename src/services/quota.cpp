@@ -32,24 +32,25 @@ Status CheckProjectQuota(Repo& repo, const std::string& project_id, std::int64_t
   return Ok();
 }
 
+namespace {
+// 409 naming the limit once `count` things already reach `max`.
+Status Room(int count, int max, const std::string& things, const std::string& per,
+            const std::string& limit) {
+  if (count < max) return Ok();
+  return LimitError(ErrorCode::kConflict,
+                    "Too many " + things + ": at most " + std::to_string(max) + " per " + per,
+                    limit);
+}
+}  // namespace
+
 Status CheckConversationCount(Repo& repo, const std::string& project_id) {
-  const int max = CurrentLimits().max_conversations_per_project;
-  if (repo.CountConversations(project_id) >= max) {
-    return LimitError(ErrorCode::kConflict,
-                      "Too many conversations: at most " + std::to_string(max) + " per project",
-                      "conversations_per_project");
-  }
-  return Ok();
+  return Room(repo.CountConversations(project_id), CurrentLimits().max_conversations_per_project,
+              "conversations", "project", "conversations_per_project");
 }
 
 Status CheckProjectCount(Repo& repo, const std::string& user) {
-  const int max = CurrentLimits().max_projects_per_user;
-  if (repo.CountProjects(user) >= max) {
-    return LimitError(ErrorCode::kConflict,
-                      "Too many projects: at most " + std::to_string(max) + " per user",
-                      "projects_per_user");
-  }
-  return Ok();
+  return Room(repo.CountProjects(user), CurrentLimits().max_projects_per_user, "projects", "user",
+              "projects_per_user");
 }
 
 }  // namespace polaris::services

@@ -306,6 +306,20 @@ describe('limits: ws_queries and ws_query_args_bytes (defaults)', () => {
     expectCloseReason(closed, 1008, 'ws_query_args_bytes:', 'session args budget');
   });
 
+  test('Removes of ids never added leave nothing behind (no QueryRemoved, no growth)', async () => {
+    const conn = await signedIn(ctx.server, null);
+    let version = 0;
+    for (let round = 0; round < 20; round++) {
+      const mods = Array.from({ length: 1500 }, (_, i) => ({ type: 'Remove', queryId: 1_000_000 + round * 1500 + i }));
+      conn.send({ type: 'ModifyQuerySet', baseVersion: version, newVersion: version + 1, modifications: mods });
+      version += 1;
+    }
+    const tr = await untilQuerySet(conn, version);
+    assert.equal(tr.modifications.length, 0, `nothing to report for unknown ids: ${show(brief(tr))}`);
+    assert.equal(conn.closed, null);
+    await conn.close();
+  });
+
   test('256 queries (the default bound) are accepted', async () => {
     const { token } = await userWithProject(ctx.server, 'q256');
     const conn = await signedIn(ctx.server, token);

@@ -112,6 +112,28 @@ CREATE INDEX files_usage ON files(project_id, size);
     R"sql(
 CREATE INDEX files_meta ON files(project_id, creation_time, parent_id, name, type, updated_at, id);
 )sql",
+    // V005: quota usage kept on the project row by triggers, so a check reads one row per
+    // project instead of summing the index of every file the owner has (1M entries at the
+    // maximum quotas). Triggers also fire for cascaded deletes (a folder, a project).
+    R"sql(
+ALTER TABLE projects ADD COLUMN file_bytes INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE projects ADD COLUMN file_nodes INTEGER NOT NULL DEFAULT 0;
+UPDATE projects SET
+  file_bytes = (SELECT ifnull(sum(size), 0) FROM files WHERE files.project_id = projects.id),
+  file_nodes = (SELECT count(*) FROM files WHERE files.project_id = projects.id);
+CREATE TRIGGER files_usage_insert AFTER INSERT ON files BEGIN
+  UPDATE projects SET file_bytes = file_bytes + NEW.size, file_nodes = file_nodes + 1
+  WHERE id = NEW.project_id;
+END;
+CREATE TRIGGER files_usage_delete AFTER DELETE ON files BEGIN
+  UPDATE projects SET file_bytes = file_bytes - OLD.size, file_nodes = file_nodes - 1
+  WHERE id = OLD.project_id;
+END;
+CREATE TRIGGER files_usage_update AFTER UPDATE OF content ON files BEGIN
+  UPDATE projects SET file_bytes = file_bytes - OLD.size + NEW.size WHERE id = NEW.project_id;
+END;
+DROP INDEX files_usage;
+)sql",
 };
 
 }  // namespace

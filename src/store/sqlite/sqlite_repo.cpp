@@ -106,11 +106,10 @@ constexpr const char* kFindChild =  // index files_by_parent_name
 constexpr const char* kListFileMeta =  // covering index files_meta: never reads a content
     "SELECT id, project_id, parent_id, name, type, NULL, creation_time, updated_at FROM files "
     "INDEXED BY files_meta WHERE project_id=? ORDER BY creation_time, rowid";
-constexpr const char* kProjectUsage =  // covering index files_usage (size is virtual)
-    "SELECT count(*), ifnull(sum(size), 0) FROM files INDEXED BY files_usage WHERE project_id=?";
-constexpr const char* kOwnerBytes =  // projects_by_owner, then files_usage
-    "SELECT ifnull(sum(f.size), 0) FROM projects p JOIN files f INDEXED BY files_usage "
-    "ON f.project_id = p.id WHERE p.owner_id=?";
+constexpr const char* kProjectUsage =  // primary key; kept by the files_usage_* triggers
+    "SELECT file_nodes, file_bytes FROM projects WHERE id=?";
+constexpr const char* kOwnerBytes =  // index projects_by_owner: one row per project
+    "SELECT ifnull(sum(file_bytes), 0) FROM projects WHERE owner_id=?";
 constexpr const char* kCountProjects =  // index projects_by_owner
     "SELECT count(*) FROM projects WHERE owner_id=?";
 constexpr const char* kCountConversations =  // index conversations_by_project
@@ -193,6 +192,11 @@ std::string ParentKey(const std::optional<std::string>& parent) {
 
 }  // namespace
 
+std::int64_t SqliteRepo::Count(const char* sql, const std::string& key) {
+  auto s = db_.Prepare(sql);
+  s.Bind(1, key);
+  return s.Step() ? s.Int(0) : 0;
+}
 bool SqliteRepo::NoteReturned(Statement& s, std::string (*topic)(std::string_view)) {
   bool any = false;
   while (s.Step()) {
@@ -318,20 +322,8 @@ std::vector<Message> SqliteRepo::ListMessages(const std::string& conversation_id
   return out;
 }
 void SqliteRepo::UpdateMessage(const Message& m) {
-  auto s = db_.Prepare(kUpdateMessage);
-  s.Bind(1, m.content)
-      .Bind(2, StatusText(m))
-      .Bind(3, m.trigger_run_id)
-      .Bind(4, m.error)
-      .Bind(5, m.model);
-  if (m.usage) {
-    s.Bind(6, m.usage->prompt_tokens).Bind(7, m.usage->completion_tokens);
-  } else {
-    s.BindNull(6).BindNull(7);
-  }
-  s.Bind(8, m.id).Run();
+  UpdateMessageFields(m);
   WriteToolCalls(m);
-  NoteChange(topics::Messages(m.conversation_id));
 }
 std::optional<std::string> SqliteRepo::FindProcessingMessage(const std::string& project_id) {
   auto s = db_.Prepare(kFindProcessing);
@@ -357,17 +349,7 @@ void SqliteRepo::UpdateMessageFields(const Message& m) {
 void SqliteRepo::AppendToolCalls(const Message& m, const std::vector<ToolCall>& calls) {
   auto next = db_.Prepare(kMaxToolCallPosition);
   next.Bind(1, m.id);
-  std::int64_t pos = next.Step() ? next.Int(0) : 0;
-  for (const auto& tc : calls) {
-    db_.Prepare(kInsertToolCall)
-        .Bind(1, m.id)
-        .Bind(2, pos++)
-        .Bind(3, tc.id)
-        .Bind(4, tc.name)
-        .Bind(5, tc.args_json)
-        .Bind(6, tc.result_json)
-        .Run();
-  }
+  InsertToolCalls(m.id, next.Step() ? next.Int(0) : 0, calls);
   NoteChange(topics::Messages(m.conversation_id));
 }
 void SqliteRepo::SetToolCallResult(const Message& m, const std::string& call_id,
@@ -377,10 +359,14 @@ void SqliteRepo::SetToolCallResult(const Message& m, const std::string& call_id,
 }
 void SqliteRepo::WriteToolCalls(const Message& m) {
   db_.Prepare(kDeleteToolCalls).Bind(1, m.id).Run();
-  std::int64_t pos = 0;
-  for (const auto& tc : m.tool_calls) {
+  InsertToolCalls(m.id, 0, m.tool_calls);
+}
+void SqliteRepo::InsertToolCalls(const std::string& message_id, std::int64_t first_position,
+                                 const std::vector<ToolCall>& calls) {
+  std::int64_t pos = first_position;
+  for (const auto& tc : calls) {
     db_.Prepare(kInsertToolCall)
-        .Bind(1, m.id)
+        .Bind(1, message_id)
         .Bind(2, pos++)
         .Bind(3, tc.id)
         .Bind(4, tc.name)
@@ -445,9 +431,7 @@ std::vector<Run> SqliteRepo::ListUnfinishedRuns() {
   return out;
 }
 int SqliteRepo::CountActiveRuns(const std::string& owner_id) {
-  auto s = db_.Prepare(kCountActiveRuns);
-  s.Bind(1, owner_id);
-  return s.Step() ? static_cast<int>(s.Int(0)) : 0;
+  return static_cast<int>(Count(kCountActiveRuns, owner_id));
 }
 std::optional<std::string> SqliteRepo::GetIdempotentResponse(const std::string& user,
                                                              const std::string& key,
@@ -508,19 +492,13 @@ std::int64_t SqliteRepo::OwnerBytes(const std::string& owner_id) {
   return s.Step() ? s.Int(0) : 0;
 }
 int SqliteRepo::CountConversations(const std::string& project_id) {
-  auto s = db_.Prepare(kCountConversations);
-  s.Bind(1, project_id);
-  return s.Step() ? static_cast<int>(s.Int(0)) : 0;
+  return static_cast<int>(Count(kCountConversations, project_id));
 }
 int SqliteRepo::CountMessages(const std::string& conversation_id) {
-  auto s = db_.Prepare(kCountMessages);
-  s.Bind(1, conversation_id);
-  return s.Step() ? static_cast<int>(s.Int(0)) : 0;
+  return static_cast<int>(Count(kCountMessages, conversation_id));
 }
 int SqliteRepo::CountProjects(const std::string& owner_id) {
-  auto s = db_.Prepare(kCountProjects);
-  s.Bind(1, owner_id);
-  return s.Step() ? static_cast<int>(s.Int(0)) : 0;
+  return static_cast<int>(Count(kCountProjects, owner_id));
 }
 std::vector<FileNode> SqliteRepo::ListChildren(const std::string& project_id,
                                                const std::optional<std::string>& parent_id) {

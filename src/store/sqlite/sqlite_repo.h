@@ -67,6 +67,10 @@ class SqliteRepo final : public Repo {
   // Steps a write with "RETURNING <id>" and notes topic(id) for each row; true if any row.
   bool NoteReturned(Statement& s, std::string (*topic)(std::string_view));
   void WriteToolCalls(const Message& m);
+  void InsertToolCalls(const std::string& message_id, std::int64_t first_position,
+                       const std::vector<ToolCall>& calls);
+  // The single count(*) of a one-parameter query.
+  std::int64_t Count(const char* sql, const std::string& key);
   std::vector<ToolCall> ReadToolCalls(const std::string& message_id);
   Database& db_;
 };

@@ -193,7 +193,6 @@ void SqliteStore::ReaderLoop() {
         error = std::current_exception();
       }
       db.Run("COMMIT");
-      ++commits_;
     } catch (...) {
       if (!error) error = std::current_exception();
     }
