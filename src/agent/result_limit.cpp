@@ -43,9 +43,10 @@ bool CutList(json::object& result, std::string_view key, std::size_t max_bytes) 
     }
   }
   items = json::array(all.begin(), all.begin() + static_cast<std::ptrdiff_t>(lo));
+  // `items` refers into result: adding keys below may move it, so it is not used after.
   result["truncated"] = true;
-  result["note"] = "Showing " + std::to_string(items.size()) + " of " + std::to_string(total) +
-                   " " + std::string(key) +
+  result["note"] = "Showing " + std::to_string(lo) + " of " + std::to_string(total) + " " +
+                   std::string(key) +
                    "; the rest was left out to keep the conversation small. Narrow the request "
                    "(a folder path, a glob or a more specific pattern) to see others.";
   return true;

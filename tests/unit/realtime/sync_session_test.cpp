@@ -362,6 +362,37 @@ TEST_F(SyncSessionTest, ReplayedMutationOnANewSessionIsAnsweredNotRerun) {
   EXPECT_EQ(CountConversations(project_.id), 3u);
 }
 
+TEST_F(SyncSessionTest, MutationAnswersOfTwoUsersNeverShareAKey) {
+  // ("u", "v\nw") and ("u\nv", "w") joined with a newline were the same key: the second
+  // user would have been handed the first one's answer.
+  const Project mine = CreateProject("u", "Mine");
+  auto create = [&](std::int64_t request_id) {
+    json::object msg{{"type", "Mutation"},
+                     {"requestId", request_id},
+                     {"udfPath", "conversations:create"},
+                     {"args", json::array{json::object{{"projectId", mine.id}}}}};
+    return json::serialize(msg);
+  };
+  Client a = NewClient();
+  Connect(a, "v\\nw");
+  Send(a, Authenticate(0, IssueHs256Token(kSecret, "u", std::time(nullptr), 3600)));
+  NextTransition(a);
+  Send(a, create(7));
+  auto first = NextRaw(a);
+  ASSERT_TRUE(first);
+  EXPECT_TRUE(ParseJson(*first).at("success").as_bool()) << *first;
+
+  Client b = NewClient();
+  Connect(b, "w");
+  Send(b, Authenticate(0, IssueHs256Token(kSecret, "u\nv", std::time(nullptr), 3600)));
+  NextTransition(b);
+  Send(b, create(7));
+  auto second = NextRaw(b);
+  ASSERT_TRUE(second);
+  EXPECT_NE(*second, *first);
+  EXPECT_FALSE(ParseJson(*second).at("success").as_bool()) << "not the owner: " << *second;
+}
+
 TEST_F(SyncSessionTest, FailedMutationAnswersWithoutTs) {
   Client c = NewClient();
   Connect(c);

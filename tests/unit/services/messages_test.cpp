@@ -1,0 +1,103 @@
+// Posting messages: Idempotency-Key replay, 422 for another body, expiry after 24 h, and the
+// per-user and per-conversation caps.
+#include "services/messages.h"
+
+#include <gtest/gtest.h>
+
+#include "domain/limits.h"
+#include "services_test_util.h"
+
+namespace polaris::services {
+namespace {
+
+class ServicesMessages : public services_test::ServicesFixture {
+ protected:
+  void SetUp() override {
+    ServicesFixture::SetUp();
+    saved_ = CurrentLimits();
+    project_ = MakeProject(kAlice);
+    conversation_ = MakeConversation(kAlice, project_.id);
+  }
+  void TearDown() override {
+    SetLimits(saved_);
+    ServicesFixture::TearDown();
+  }
+  // Lets the next POST into the project run: the previous one is no longer processing.
+  void Finish(const PostedMessage& p) {
+    auto m = repo().GetMessage(p.message_id);
+    ASSERT_TRUE(m);
+    m->status = MessageStatus::kCompleted;
+    repo().UpdateMessage(*m);
+    auto r = repo().GetRun(p.run_id);
+    ASSERT_TRUE(r);
+    r->status = RunStatus::kCompleted;
+    repo().UpdateRun(*r);
+  }
+  Limits saved_;
+  Project project_;
+  Conversation conversation_;
+};
+
+constexpr Millis kHour = 3600 * 1000;
+
+TEST_F(ServicesMessages, IdempotencyKeyReplaysTheSameBodyAndRefusesAnother) {
+  const Millis t0 = 1'000'000;
+  auto first = PostMessage(repo(), kAlice, conversation_.id, "hello", "key-1", t0);
+  ASSERT_TRUE(first.ok()) << first.error().message;
+  auto again = PostMessage(repo(), kAlice, conversation_.id, "hello", "key-1", t0 + 1000);
+  ASSERT_TRUE(again.ok());
+  EXPECT_TRUE(again->replayed);
+  EXPECT_EQ(again->message_id, first->message_id);
+  auto other = PostMessage(repo(), kAlice, conversation_.id, "hello!", "key-1", t0 + 2000);
+  ASSERT_FALSE(other.ok());
+  EXPECT_EQ(other.error().code, ErrorCode::kUnprocessable);
+}
+
+TEST_F(ServicesMessages, IdempotencyKeysExpireAfter24Hours) {
+  const Millis t0 = 1'000'000;
+  auto first = PostMessage(repo(), kAlice, conversation_.id, "hello", "key-2", t0);
+  ASSERT_TRUE(first.ok());
+  Finish(*first);
+  auto later = PostMessage(repo(), kAlice, conversation_.id, "hello", "key-2", t0 + 25 * kHour);
+  ASSERT_TRUE(later.ok()) << later.error().message;
+  EXPECT_FALSE(later->replayed) << "an expired key starts a new message";
+  EXPECT_NE(later->message_id, first->message_id);
+}
+
+TEST_F(ServicesMessages, ActiveRunsPerUserAreCapped) {
+  Limits l = saved_;
+  l.max_active_runs_per_user = 2;
+  SetLimits(l);
+  for (int i = 0; i < 2; ++i) {
+    auto p = MakeProject(kAlice, "P" + std::to_string(i));
+    auto c = MakeConversation(kAlice, p.id);
+    ASSERT_TRUE(PostMessage(repo(), kAlice, c.id, "go", std::nullopt, 1000).ok());
+  }
+  auto third = PostMessage(repo(), kAlice, conversation_.id, "go", std::nullopt, 1000);
+  ASSERT_FALSE(third.ok());
+  EXPECT_EQ(third.error().code, ErrorCode::kRateLimited);
+  EXPECT_GE(third.error().retry_after_seconds, 1);
+  auto bobs_project = MakeProject(kBob);
+  auto bobs = MakeConversation(kBob, bobs_project.id);
+  EXPECT_TRUE(PostMessage(repo(), kBob, bobs.id, "go", std::nullopt, 1000).ok());
+}
+
+TEST_F(ServicesMessages, AdmissionIsAskedOnlyForAPostThatStartsARun) {
+  int asked = 0;
+  auto refuse = [&]() -> Status {
+    ++asked;
+    return Error{ErrorCode::kRateLimited, "slow down", {}};
+  };
+  auto first = PostMessage(repo(), kAlice, conversation_.id, "hello", std::nullopt, 1000);
+  ASSERT_TRUE(first.ok());
+  auto busy = PostMessage(repo(), kAlice, conversation_.id, "more", std::nullopt, 1000, refuse);
+  EXPECT_EQ(busy.error().code, ErrorCode::kConflict) << "409 first: a busy project costs nothing";
+  EXPECT_EQ(asked, 0);
+  Finish(*first);
+  auto refused = PostMessage(repo(), kAlice, conversation_.id, "more", std::nullopt, 1000, refuse);
+  EXPECT_EQ(refused.error().code, ErrorCode::kRateLimited);
+  EXPECT_EQ(asked, 1);
+}
+
+}  // namespace
+}  // namespace polaris::services
