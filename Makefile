@@ -22,7 +22,7 @@ test: build
 test-asan: deps
 	@cmake -S . -B $(ASAN_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DPOLARIS_SANITIZE=ON >/dev/null
 	@cmake --build $(ASAN_DIR)
-	@ASAN_OPTIONS=detect_leaks=1 bash scripts/run-tests.sh $(ASAN_DIR)
+	@ASAN_OPTIONS=detect_leaks=1 POLARIS_SANITIZED=1 bash scripts/run-tests.sh $(ASAN_DIR)
 
 format:
 	@clang-format -i $$(git ls-files '*.cpp' '*.h')

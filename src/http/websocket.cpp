@@ -25,6 +25,7 @@ using Socket = websocket::stream<beast::tcp_stream>;
 constexpr auto tuple_awaitable = asio::as_tuple(asio::use_awaitable);
 constexpr std::size_t kAnonymousFrame = 64 << 10;
 constexpr std::size_t kKeptBuffer = 64 << 10;
+constexpr std::size_t kReadPiece = 16 << 10;
 
 std::string_view PathOf(std::string_view target) {
   return target.substr(0, target.find('?'));
@@ -38,10 +39,25 @@ asio::awaitable<void> ReadLoop(std::shared_ptr<Socket> ws,
   while (true) {
     buffer.clear();
     // Before sign-in a client only sends small frames (Connect, Authenticate, queries).
-    ws->read_message_max(session->signed_in() ? max_frame : std::min(max_frame, kAnonymousFrame));
-    auto [ec, n] = co_await ws->async_read(buffer, tuple_awaitable);
-    if (ec == websocket::error::message_too_big) CountLimitHit("ws_frame_bytes");  // closed 1009
+    const std::size_t limit =
+        session->signed_in() ? max_frame : std::min(max_frame, kAnonymousFrame);
+    // Read in pieces and check the size here: Beast's own limit closes with 1009 but no
+    // reason, and the reason must name the limit. Beast's stays as a backstop.
+    ws->read_message_max(limit + kReadPiece + 1);
+    beast::error_code ec;
+    bool too_big = false;
+    do {
+      auto [rec, n] = co_await ws->async_read_some(buffer, kReadPiece, tuple_awaitable);
+      ec = rec;
+      too_big = !ec && buffer.size() > limit;
+    } while (!ec && !too_big && !ws->is_message_done());
+    if (ec == websocket::error::message_too_big) CountLimitHit("ws_frame_bytes");
     if (ec) break;
+    if (too_big) {
+      // The writer closes with 1009 and this reason; nothing more is read.
+      session->RefuseFrame("ws_frame_bytes: a message over " + std::to_string(limit) + " bytes");
+      co_return;
+    }
     if (!ws->got_text()) {
       co_await session->Handle("");  // binary frames are malformed: a protocol error
       continue;

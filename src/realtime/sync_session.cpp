@@ -570,6 +570,13 @@ void SyncSession::Close(int code, std::string reason) {
   Wake();
 }
 
+void SyncSession::RefuseFrame(std::string reason) {
+  CountLimitHit("ws_frame_bytes");
+  Close(1009, std::move(reason));
+  outbox_.clear();  // the close goes out at once
+  outbox_bytes_ = 0;
+}
+
 void SyncSession::PeerClosed() {
   Close(-1, "");  // -1: nothing to send, the peer is gone
   outbox_.clear();

@@ -51,6 +51,8 @@ class SyncSession final : public QuerySubscriber, public std::enable_shared_from
   boost::asio::awaitable<std::optional<std::string>> NextFrame();
   // The transport is gone: stop watching queries and end NextFrame().
   void PeerClosed();
+  // The transport refused a client frame over the size limit: close with 1009 and `reason`.
+  void RefuseFrame(std::string reason);
   // Signed in as a user: the transport allows larger frames.
   bool signed_in() const { return !user_.empty(); }
   int close_code() const { return close_code_; }

@@ -14,6 +14,17 @@ import { metricValue } from '../e2e/lib/mock.mjs';
 import { openSync, connectMsg, decodeTs, encodeTs, show, eventually } from './lib.mjs';
 
 const MiB = 1024 * 1024;
+// Under AddressSanitizer (make test-asan sets POLARIS_SANITIZED=1) freed memory sits in a
+// quarantine and every block carries redzones, so RSS says nothing about the server's bounds:
+// memory assertions are checked by the release build (make test) and only reported here.
+const SANITIZED = process.env.POLARIS_SANITIZED === '1';
+function assertMemory(ok, message) {
+  if (SANITIZED) {
+    if (!ok) console.log(`# memory bound not checked under sanitizers: ${message}`);
+    return;
+  }
+  assert.ok(ok, message);
+}
 
 // ---------------------------------------------------------------- helpers
 
@@ -175,9 +186,9 @@ describe('limits: the mutation log cannot be used to fill memory', () => {
       const growth = after.rss - base.rss;
       const peak = after.hwm - base.rss;
       t.diagnostic(`RSS ${mb(base.rss)} -> ${mb(after.rss)}, VmHWM ${mb(after.hwm)}, ${sockets} socket(s)`);
-      assert.ok(growth < 60 * MiB,
+      assertMemory(growth < 60 * MiB,
         `RSS must stay bounded: ${mb(base.rss)} -> ${mb(after.rss)} (+${mb(growth)}) after 300 x 1 MB udfPaths over ${sockets} socket(s)`);
-      assert.ok(peak < 150 * MiB, `peak RSS must stay bounded too: baseline ${mb(base.rss)}, VmHWM ${mb(after.hwm)}`);
+      assertMemory(peak < 150 * MiB, `peak RSS must stay bounded too: baseline ${mb(base.rss)}, VmHWM ${mb(after.hwm)}`);
 
       // Before sign-in a frame may hold 64 KiB: the 1 MB frame is refused with 1009 before the
       // server parses it. Either way each attempt ends its socket, and no error echoes the name.
@@ -245,7 +256,7 @@ describe('limits: the mutation log cannot be used to fill memory', () => {
       const after = mem(pid);
       t.diagnostic(`RSS ${mb(base.rss)} -> ${mb(after.rss)} (+${mb(after.rss - base.rss)}), VmHWM ${mb(after.hwm)}`);
       assert.equal(answered, 100_000);
-      assert.ok(after.rss - base.rss < 12 * MiB,
+      assertMemory(after.rss - base.rss < 12 * MiB,
         `unauthenticated sessions store no mutation answers: RSS ${mb(base.rss)} -> ${mb(after.rss)} (+${mb(after.rss - base.rss)})`);
     });
   });
@@ -261,7 +272,7 @@ describe('limits: the mutation log cannot be used to fill memory', () => {
       const after = mem(pid);
       t.diagnostic(`RSS ${mb(base.rss)} -> ${mb(after.rss)} (+${mb(after.rss - base.rss)}), VmHWM ${mb(after.hwm)}`);
       assert.equal(answered, 100_000);
-      assert.ok(after.rss - base.rss < 12 * MiB,
+      assertMemory(after.rss - base.rss < 12 * MiB,
         `kept answers are bounded by mutation_log_bytes: RSS ${mb(base.rss)} -> ${mb(after.rss)} (+${mb(after.rss - base.rss)})`);
     });
   });
@@ -357,6 +368,7 @@ describe('limits: ws_queries and ws_query_args_bytes (defaults)', () => {
     conn.send({ type: 'Event', eventType: 'big', event: { pad: 'e'.repeat(MiB + 1000) } });
     const closed = await expectClosed(conn, 10_000, 'a 1 MiB + 1 KB frame');
     assert.ok([1009, 1006].includes(closed.code), `close code 1009 expected (1006 if the close frame is lost to a reset), got ${show(closed)}`);
+    if (closed.code === 1009) assert.ok(closed.reason.startsWith('ws_frame_bytes:'), `the reason names the limit: ${show(closed)}`);
     await expectLimitCounted(ctx.server, 'ws_frame_bytes');
   });
 
@@ -437,9 +449,9 @@ describe('limits: Transition amplification (POLARIS_WS_MAX_OUT_FRAME_BYTES=83886
     const after = mem(pid);
     peakRss = Math.max(peakRss, after.rss);
     t.diagnostic(`RSS before ${mb(base.rss)}, peak sampled ${mb(peakRss)}, VmHWM ${mb(base.hwm)} -> ${mb(after.hwm)}`);
-    assert.ok(after.hwm < base.hwm + 100 * MiB && peakRss < base.rss + 100 * MiB,
+    assertMemory(after.hwm < base.hwm + 100 * MiB && peakRss < base.rss + 100 * MiB,
       `the server must not build the 200 MB frame: RSS before ${mb(base.rss)}, peak sampled ${mb(peakRss)}, VmHWM ${mb(base.hwm)} -> ${mb(after.hwm)}`);
-    assert.ok(after.hwm < 200 * MiB, `VmHWM must stay well under 200 MB, got ${mb(after.hwm)}`);
+    assertMemory(after.hwm < 200 * MiB, `VmHWM must stay well under 200 MB, got ${mb(after.hwm)}`);
     assert.ok(closed, `the socket should be closed within 20 s; received: ${show(conn.all.map(brief)).slice(-1500)}`);
     // (the ws client itself refuses frames over 100 MiB with 1006: a 1009 comes from the server)
     expectCloseReason(closed, 1009, 'ws_out_frame_bytes:', '200 MB Transition');
