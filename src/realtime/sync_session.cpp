@@ -167,7 +167,10 @@ asio::awaitable<void> SyncSession::OnModifyQuerySet(const json::object& msg) {
           " but the query set is at " + std::to_string(requested_query_set_));
     co_return;
   }
-  std::vector<std::int64_t> added;
+  // Both kinds of change reach pending_ only once the whole set is applied: a Transition
+  // built while an Add waits for its first result must not carry part of this change under
+  // the previous query-set version.
+  std::vector<std::int64_t> added, removed;
   for (const auto& m : mods->as_array()) {
     if (!m.is_object()) {
       Fatal("Malformed ModifyQuerySet modification");
@@ -187,8 +190,7 @@ asio::awaitable<void> SyncSession::OnModifyQuerySet(const json::object& msg) {
         args_bytes_ -= q->second.args_bytes;
         queries_.erase(q);
         deps_.hub.Unsubscribe(this, *id);
-        pending_[*id].removed = true;
-        if (!WithinPendingBound()) co_return;
+        removed.push_back(*id);
       }
       continue;
     }
@@ -231,12 +233,16 @@ asio::awaitable<void> SyncSession::OnModifyQuerySet(const json::object& msg) {
     }
     added.push_back(*id);
   }
+  for (auto id : removed) {
+    if (!queries_.count(id)) pending_[id].removed = true;  // unless added again meanwhile
+  }
   for (auto id : added) {
     auto it = queries_.find(id);
     if (it == queries_.end()) continue;
     it->second.active = true;
     pending_[id];
   }
+  if (!WithinPendingBound()) co_return;
   requested_query_set_ = *next;
   RequestTransition();
 }
