@@ -28,7 +28,7 @@ struct Limits {
   int max_projects_per_user = 100;              // POLARIS_MAX_PROJECTS_PER_USER
   int max_files_per_project = 10000;            // POLARIS_MAX_FILES_PER_PROJECT
   int max_conversations_per_project = 1000;     // POLARIS_MAX_CONVERSATIONS_PER_PROJECT
-  int max_messages_per_conversation = 2000;  // POLARIS_MAX_MESSAGES_PER_CONVERSATION
+  int max_messages_per_conversation = 2000;     // POLARIS_MAX_MESSAGES_PER_CONVERSATION
   std::int64_t max_project_bytes = 64LL << 20;  // POLARIS_MAX_PROJECT_BYTES
   std::int64_t max_user_bytes = 256LL << 20;    // POLARIS_MAX_USER_BYTES
   // Convex sync WebSocket, per connection.
