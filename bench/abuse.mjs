@@ -227,25 +227,6 @@ function cpuTicks(pid) {
   return Number(f[11]) + Number(f[12]); // utime + stime, in 1/100 s
 }
 
-/**
- * The server side of serverPort <-> clientPort in /proc/net/tcp: {state ('01' established),
- * txQueue (bytes written by the server, not yet acknowledged)}, or null when it is gone.
- */
-function serverSideTcp(serverPort, clientPort) {
-  const hex = (p) => p.toString(16).toUpperCase().padStart(4, '0');
-  for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
-    let text;
-    try { text = fs.readFileSync(file, 'utf8'); } catch { continue; }
-    for (const line of text.split('\n').slice(1)) {
-      const f = line.trim().split(/\s+/);
-      if (f.length < 4) continue;
-      if (f[1].split(':').at(-1) === hex(serverPort) && f[2].split(':').at(-1) === hex(clientPort)) {
-        return { state: f[3], txQueue: parseInt(f[4].split(':')[0], 16) };
-      }
-    }
-  }
-  return null;
-}
 
 /** One HTTP request on a new connection; resolves {status, ms, error} (timeout in ms). */
 function once(url, { timeout = 2000, method = 'GET' } = {}) {
@@ -304,7 +285,7 @@ function defineAttacks(L) {
           events += 1;
           try { conn.ws.send(JSON.stringify({ type: 'Event', eventType: 'keepalive', event: { at: Date.now() } }), (e) => { if (e) sendErrors += 1; }); } catch { sendErrors += 1; }
         }
-        const tcp = serverSideTcp(srv.port, clientPort);
+        const tcp = L.serverSideTcp(srv.port, clientPort);
         if (tcp) txMax = Math.max(txMax, tcp.txQueue);
         if (droppedAfter === null && (!tcp || tcp.state !== '01')) droppedAfter = Date.now() - t0;
         await sleep(100);
@@ -606,7 +587,7 @@ async function main() {
   const [convex, e2e, mockLib] = await Promise.all([
     import('../tests/convex/lib.mjs'), import('../tests/e2e/lib/server.mjs'), import('../tests/e2e/lib/mock.mjs'),
   ]);
-  const L = { openSync: convex.openSync, connectMsg: convex.connectMsg, decodeTs: convex.decodeTs, client: e2e.client, makeToken: e2e.makeToken, startMock: mockLib.startMock };
+  const L = { serverSideTcp: convex.serverSideTcp, openSync: convex.openSync, connectMsg: convex.connectMsg, decodeTs: convex.decodeTs, client: e2e.client, makeToken: e2e.makeToken, startMock: mockLib.startMock };
   const attacks = defineAttacks(L);
   const names = process.argv.length > 3 ? process.argv.slice(3) : DEFAULT_ATTACKS;
   for (const n of names) if (!attacks[n]) { console.error(`unknown attack ${n}; known: ${Object.keys(attacks).join(', ')}`); process.exit(2); }

@@ -5,6 +5,7 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json.hpp>
+#include <optional>
 #include <set>
 
 #include "agent/checkpoint.h"
@@ -24,6 +25,31 @@ using boost::asio::awaitable;
 using Clock = std::chrono::steady_clock;
 
 constexpr const char* kDoneFallback = "I've completed the task.";
+
+// The last assistant entry of a transcript that announced tool calls: its index and calls.
+struct ToolStep {
+  std::size_t index;
+  const json::array* calls;
+};
+std::optional<ToolStep> LastToolStep(const json::array& transcript) {
+  for (std::size_t i = transcript.size(); i-- > 0;) {
+    const auto& m = transcript[i].as_object();
+    if (m.at("role").as_string() != "assistant") continue;
+    const auto* calls = m.if_contains("tool_calls");
+    if (!calls) return std::nullopt;
+    return ToolStep{i, &calls->as_array()};
+  }
+  return std::nullopt;
+}
+
+// Whether a tool message after `from` answers call `id`.
+bool Answered(const json::array& transcript, std::size_t from, std::string_view id) {
+  for (std::size_t i = from + 1; i < transcript.size(); ++i) {
+    const auto& m = transcript[i].as_object();
+    if (m.at("role").as_string() == "tool" && m.at("tool_call_id").as_string() == id) return true;
+  }
+  return false;
+}
 
 std::string Compose(const std::string& base, const std::string& step) {
   if (base.empty()) return step;
@@ -210,26 +236,12 @@ bool RunExecution::RepeatsTooOften(const providers::AccumulatedToolCall& call) c
 }
 
 void RunExecution::RestoreRecordedResults(const Message& msg) {
-  std::set<std::string> answered;
-  for (const auto& m : cp_.transcript) {
-    const auto& o = m.as_object();
-    if (o.at("role").as_string() == "tool")
-      answered.insert(std::string(o.at("tool_call_id").as_string()));
-  }
-  if (cp_.transcript.empty()) return;
-  std::size_t last_assistant = cp_.transcript.size();
-  for (std::size_t i = cp_.transcript.size(); i-- > 0;) {
-    if (cp_.transcript[i].as_object().at("role").as_string() == "assistant") {
-      last_assistant = i;
-      break;
-    }
-  }
-  if (last_assistant == cp_.transcript.size()) return;
-  const auto* calls = cp_.transcript[last_assistant].as_object().if_contains("tool_calls");
-  if (!calls) return;
-  for (const auto& c : calls->as_array()) {
+  auto step = LastToolStep(cp_.transcript);
+  if (!step) return;
+  const json::array calls = *step->calls;  // the transcript grows below
+  for (const auto& c : calls) {
     std::string id(c.at("id").as_string());
-    if (answered.count(id)) continue;
+    if (Answered(cp_.transcript, step->index, id)) continue;
     for (const auto& tc : msg.tool_calls) {
       if (tc.id != id || !tc.result_json) continue;
       cp_.transcript.push_back(
@@ -250,18 +262,10 @@ json::array RunExecution::StepMessages() const {
 // step (Begin restores them on resume). Calls beyond the per-step limit are answered with an
 // error and never run.
 awaitable<RunOutcome> RunExecution::ExecutePendingCalls() {
-  if (cp_.transcript.empty()) co_return RunOutcome::kCompleted;
-  std::size_t last_assistant = cp_.transcript.size();
-  for (std::size_t i = cp_.transcript.size(); i-- > 0;) {
-    if (cp_.transcript[i].as_object().at("role").as_string() == "assistant") {
-      last_assistant = i;
-      break;
-    }
-  }
-  if (last_assistant == cp_.transcript.size()) co_return RunOutcome::kCompleted;
-  const auto* calls = cp_.transcript[last_assistant].as_object().if_contains("tool_calls");
-  if (!calls) co_return RunOutcome::kCompleted;
-  const json::array pending_calls = calls->as_array();
+  auto step = LastToolStep(cp_.transcript);
+  if (!step) co_return RunOutcome::kCompleted;
+  const std::size_t last_assistant = step->index;
+  const json::array pending_calls = *step->calls;  // the transcript grows below
   const Limits& limits = CurrentLimits();
   const auto max_calls = static_cast<std::size_t>(limits.max_tool_calls_per_step);
   const auto max_result = static_cast<std::size_t>(limits.max_tool_result_bytes);
@@ -269,12 +273,7 @@ awaitable<RunOutcome> RunExecution::ExecutePendingCalls() {
   for (const auto& c : pending_calls) {
     const bool over_limit = index++ >= max_calls;
     std::string id(c.at("id").as_string());
-    bool done = false;
-    for (std::size_t i = last_assistant + 1; i < cp_.transcript.size(); ++i) {
-      const auto& m = cp_.transcript[i].as_object();
-      if (m.at("role").as_string() == "tool" && m.at("tool_call_id").as_string() == id) done = true;
-    }
-    if (done) continue;
+    if (Answered(cp_.transcript, last_assistant, id)) continue;
     const auto& fn = c.at("function").as_object();
     std::string name(fn.at("name").as_string());
     std::string args(fn.at("arguments").as_string());

@@ -3,6 +3,8 @@
 #include <boost/json/serialize.hpp>
 #include <string>
 
+#include "domain/text.h"
+
 namespace polaris::agent {
 namespace json = boost::json;
 
@@ -11,13 +13,6 @@ constexpr std::size_t kNoteRoom = 400;  // the note and flags added to a cut res
 
 std::size_t SizeOf(const json::object& o) {
   return json::serialize(o).size();
-}
-
-// The longest prefix of s no longer than n bytes that ends on a character boundary.
-std::string_view CutUtf8(std::string_view s, std::size_t n) {
-  if (s.size() <= n) return s;
-  while (n > 0 && (static_cast<unsigned char>(s[n]) & 0xC0) == 0x80) --n;
-  return s.substr(0, n);
 }
 
 // Drops items from the end of the list until the result fits.
@@ -62,12 +57,12 @@ json::object LimitToolResult(json::object result, std::size_t max_bytes) {
     const std::size_t total = text.size();
     const std::size_t other = size - total;  // everything but the content (escaping aside)
     const std::size_t room = max_bytes > other + kNoteRoom ? max_bytes - other - kNoteRoom : 0;
-    std::string kept(CutUtf8(text, room));
+    std::string kept(Utf8Prefix(text, room));
     // JSON escaping can make the content longer than its bytes: shrink until it fits.
     while (!kept.empty()) {
       result["content"] = kept;
       if (SizeOf(result) + kNoteRoom <= max_bytes) break;
-      kept = std::string(CutUtf8(kept, kept.size() * 3 / 4));
+      kept = std::string(Utf8Prefix(kept, kept.size() * 3 / 4));
     }
     result["content"] = kept;
     result["truncated"] = true;

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "domain/limits.h"
+
 namespace polaris {
 namespace {
 constexpr auto kSweepInterval = std::chrono::minutes(1);
@@ -40,6 +42,16 @@ void RateLimiter::Sweep(Clock::time_point now, int per_minute) {
     const double elapsed = std::chrono::duration<double>(now - entry.second.updated).count();
     return Refilled(entry.second.tokens, elapsed, per_minute) >= per_minute;
   });
+}
+
+Status TakeOrRefuse(RateLimiter& limiter, const std::string& user, int per_minute,
+                    std::string_view things, std::string limit) {
+  const int wait = limiter.TryTake(user, per_minute);
+  if (wait == 0) return Ok();
+  return LimitError(
+      ErrorCode::kRateLimited,
+      "Too many " + std::string(things) + ": at most " + std::to_string(per_minute) + " per minute",
+      std::move(limit), wait);
 }
 
 }  // namespace polaris

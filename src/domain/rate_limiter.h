@@ -4,7 +4,10 @@
 #include <chrono>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <unordered_map>
+
+#include "domain/result.h"
 
 namespace polaris {
 
@@ -25,5 +28,10 @@ class RateLimiter {
   std::unordered_map<std::string, Bucket> buckets_;
   Clock::time_point last_sweep_{};
 };
+
+// Takes one of the user's tokens, or refuses with 429 naming `limit`: "Too many <things>: at
+// most <per_minute> per minute", Retry-After when the next token is back.
+Status TakeOrRefuse(RateLimiter& limiter, const std::string& user, int per_minute,
+                    std::string_view things, std::string limit);
 
 }  // namespace polaris

@@ -14,6 +14,10 @@ bool IsBlank(std::string_view s);
 // overrides and isolates U+202A-U+202E, U+2066-U+2069, the marks U+200E, U+200F, U+061C):
 // they make a name display as something else than it is.
 bool HasUnsafeCharacters(std::string_view s);
+// The longest prefix of s no longer than max_bytes that ends on a character boundary.
+std::string_view Utf8Prefix(std::string_view s, std::size_t max_bytes);
+// s for repeating in an error: at most max_bytes of it (whole characters), then "..." when cut.
+std::string ClipForEcho(std::string_view s, std::size_t max_bytes = 100);
 // Unicode Normalization Form C (utf8proc), so that a name typed as "é" and one typed as
 // "e" + combining accent are the same name. Input must be valid UTF-8.
 std::string ToNfc(std::string_view s);

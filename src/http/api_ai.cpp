@@ -34,14 +34,10 @@ awaitable<Result<std::string>> Complete(providers::ProviderChain& chain,
 
 // Suggestions and quick edits share one per-user budget: each is a provider call.
 std::optional<Response> OverBudget(AppContext& app, const std::string& user) {
-  const int per_minute = CurrentLimits().ai_calls_per_minute;
-  if (int wait = app.ai_rate.TryTake(user, per_minute)) {
-    return ErrorResponse(
-        LimitError(ErrorCode::kRateLimited,
-                   "Too many AI requests: at most " + std::to_string(per_minute) + " per minute",
-                   "ai_calls_per_minute", wait));
-  }
-  return std::nullopt;
+  auto st = TakeOrRefuse(app.ai_rate, user, CurrentLimits().ai_calls_per_minute, "AI requests",
+                         "ai_calls_per_minute");
+  if (st) return std::nullopt;
+  return ErrorResponse(st.error());
 }
 
 Response Upstream(const Error& e, std::string_view what) {

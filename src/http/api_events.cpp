@@ -59,12 +59,13 @@ awaitable<void> StreamEvents(std::shared_ptr<realtime::ConversationLog> log,
       co_await w.Write("event: error\ndata: {\"error\":\"Token expired\"}\n\n");
       co_return;
     }
-    const auto until_expiry = std::chrono::milliseconds(static_cast<std::int64_t>(
-        std::min(left, std::chrono::duration<double>(kHeartbeat).count()) * 1000.0 + 1));
-    const bool heartbeat_due = until_expiry >= kHeartbeat;
-    signal->timer.expires_after(std::min<std::chrono::milliseconds>(until_expiry, kHeartbeat));
+    // Sleep until news, the next heartbeat, or the token's expiry, whichever comes first.
+    const auto to_expiry =
+        std::chrono::ceil<std::chrono::milliseconds>(std::chrono::duration<double>(left));
+    const bool expiry_first = to_expiry < kHeartbeat;
+    signal->timer.expires_after(expiry_first ? to_expiry : kHeartbeat);
     auto [ec] = co_await signal->timer.async_wait(asio::as_tuple(asio::use_awaitable));
-    if (!ec && !signal->fired && heartbeat_due && !co_await w.Write(": heartbeat\n\n")) co_return;
+    if (!ec && !signal->fired && !expiry_first && !co_await w.Write(": heartbeat\n\n")) co_return;
   }
 }
 

@@ -38,13 +38,8 @@ awaitable<Response> Post(AppContext& app, Request& req) {
   // Only a POST that would start a run takes from the user's per-minute budget (a replay or
   // a 409 costs no AI spend).
   auto admit = [&app, &req]() -> Status {
-    const int per_minute = CurrentLimits().messages_per_minute;
-    if (int wait = app.message_rate.TryTake(req.user, per_minute)) {
-      return LimitError(ErrorCode::kRateLimited,
-                        "Too many messages: at most " + std::to_string(per_minute) + " per minute",
-                        "messages_per_minute", wait);
-    }
-    return Ok();
+    return TakeOrRefuse(app.message_rate, req.user, CurrentLimits().messages_per_minute, "messages",
+                        "messages_per_minute");
   };
   Result<services::PostedMessage> posted;
   co_await app.db.Write([&](Repo& repo) {

@@ -108,12 +108,7 @@ boost::asio::awaitable<Response> Router::Dispatch(Request& req) const {
                          : ErrorResponse(404, "Not found");
   }
   if (route->auth && req.user.empty()) {  // else the server checked it from the headers
-    std::string_view auth = req.authorization;
-    constexpr std::string_view kBearer = "Bearer ";
-    if (auth.size() <= kBearer.size() || auth.substr(0, kBearer.size()) != kBearer) {
-      co_return ErrorResponse(401, "Unauthorized");
-    }
-    auto claims = verifier_.VerifyClaims(auth.substr(kBearer.size()), NowSeconds());
+    auto claims = AuthenticatedUser(req.authorization);
     if (!claims) co_return ErrorResponse(401, claims.error().message);
     req.user = std::move(claims->sub);
     req.token_valid_until = claims->valid_until;

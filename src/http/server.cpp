@@ -36,21 +36,29 @@ namespace {
 constexpr std::size_t kHeaderLimit = 16 << 10;  // 16 KiB of request line + headers
 constexpr auto kReadTimeout = 30s;              // a whole request (or keep-alive idle time)
 constexpr auto kWriteTimeout = 30s;
-constexpr auto kDrainTimeout = 1s;
+constexpr std::chrono::milliseconds kDrainTimeout = 1s;
+constexpr std::chrono::milliseconds kRefusedDrainTimeout = 200ms;
 constexpr std::size_t kMaxDrain = 4 << 20;  // bytes read (and dropped) after a refusal
 constexpr auto kShutdownGrace = 8s;         // SIGTERM must end the process within 10 s
 constexpr auto kAcceptBackoff = 50ms;       // after EMFILE & co: retrying at once spins the CPU
 constexpr int kReservedDescriptors = 64;    // files, the database, provider sockets
 constexpr auto tuple_awaitable = asio::as_tuple(asio::use_awaitable);
 
-std::string JsonError(std::string_view message) {
+// {"error": message} and, for a refusal by a limit, its name as "limit".
+std::string JsonError(std::string_view message, std::string_view limit = {}) {
   std::string out = "{\"error\":\"";
   for (char c : message) {  // fixed sentences, or a token verifier's: escaped all the same
     if (c == '"' || c == '\\') out += '\\';
     if (static_cast<unsigned char>(c) < 0x20) continue;
     out += c;
   }
-  out += "\"}";
+  out += '"';
+  if (!limit.empty()) {
+    out += ",\"limit\":\"";
+    out += limit;  // a fixed ASCII name
+    out += '"';
+  }
+  out += '}';
   return out;
 }
 
@@ -124,17 +132,13 @@ asio::awaitable<void> WatchPeer(tcp::socket& socket, std::shared_ptr<PeerWatch> 
     if (ec || watch->done) co_return;  // aborted: the socket may be gone already
     beast::error_code aec;
     const std::size_t available = socket.available(aec);
-    if (aec || available == 0) {
-      watch->gone = true;
-      if (watch->wake) watch->wake();
-      co_return;
+    if (!aec && available > 0) {
+      socket.read_some(asio::buffer(sink, std::min(available, sizeof sink)), aec);
+      if (!aec) continue;
     }
-    socket.read_some(asio::buffer(sink, std::min(available, sizeof sink)), aec);
-    if (aec) {
-      watch->gone = true;
-      if (watch->wake) watch->wake();
-      co_return;
-    }
+    watch->gone = true;  // readable with nothing to read: the peer closed (or an error)
+    if (watch->wake) watch->wake();
+    co_return;
   }
 }
 
@@ -193,9 +197,13 @@ struct Server::Impl {
   asio::awaitable<void> RefuseConnection(tcp::socket socket);
   asio::awaitable<bool> Write(beast::tcp_stream& stream, bhttp::response<bhttp::string_body>& res);
   asio::awaitable<bool> WriteStream(beast::tcp_stream& stream, Response& out, unsigned version);
+  // Answers, then closes after reading (and dropping) what the peer still sends for at most
+  // `drain`, so that it gets to read the answer. limit: the name of the limit that refused
+  // the request (counted, named in the body, and with Retry-After for 429 and 503).
   asio::awaitable<void> RejectAndClose(beast::tcp_stream& stream, beast::flat_buffer& buffer,
                                        int status, std::string_view message,
-                                       std::string_view limit = {});
+                                       std::string_view limit = {},
+                                       std::chrono::milliseconds drain = kDrainTimeout);
   void BeginShutdown();
 
   ServerOptions options;
@@ -233,7 +241,6 @@ asio::awaitable<void> Server::Impl::Accept() {
     socket.set_option(tcp::no_delay(true), opt_ec);
     auto ex = socket.get_executor();
     if (connections.load() >= max_connections) {
-      CountLimitHit("connections");
       asio::co_spawn(ex, RefuseConnection(std::move(socket)), asio::detached);
       continue;
     }
@@ -251,27 +258,24 @@ asio::awaitable<bool> Server::Impl::Write(beast::tcp_stream& stream,
   co_return !ec;
 }
 
-// Answers a request we could not parse, then closes without resetting the connection: the
+// Answers a request we refuse, then closes without resetting the connection: the
 // peer's unread bytes are drained briefly so that it gets to read the answer.
 asio::awaitable<void> Server::Impl::RejectAndClose(beast::tcp_stream& stream,
                                                    beast::flat_buffer& buffer, int status,
-                                                   std::string_view message,
-                                                   std::string_view limit) {
+                                                   std::string_view message, std::string_view limit,
+                                                   std::chrono::milliseconds drain) {
   bhttp::response<bhttp::string_body> res{static_cast<bhttp::status>(status), 11};
   res.set(bhttp::field::content_type, "application/json");
   res.keep_alive(false);
-  res.body() = JsonError(message);
+  res.body() = JsonError(message, limit);
   if (!limit.empty()) {
-    res.body().pop_back();
-    res.body() += ",\"limit\":\"";
-    res.body() += limit;  // a fixed ASCII name
-    res.body() += "\"}";
-    if (status == 429) res.set(bhttp::field::retry_after, "1");
+    CountLimitHit(std::string(limit));
+    if (status == 429 || status == 503) res.set(bhttp::field::retry_after, "1");
   }
   if (co_await Write(stream, res)) {
     beast::error_code ec;
     stream.socket().shutdown(tcp::socket::shutdown_send, ec);
-    stream.expires_after(kDrainTimeout);
+    stream.expires_after(drain);
     std::size_t drained = 0;
     while (drained < kMaxDrain) {
       buffer.clear();
@@ -284,28 +288,14 @@ asio::awaitable<void> Server::Impl::RejectAndClose(beast::tcp_stream& stream,
   stream.socket().close(ec);
 }
 
-// Over the connection cap: a short answer instead of silence, written without reading the
-// request (the descriptor is one of the reserved ones and goes back at once).
+// Over the connection cap: a short answer instead of silence, without reading the request.
+// The descriptor is one of the reserved ones, so the drain is brief and it goes back soon.
 asio::awaitable<void> Server::Impl::RefuseConnection(tcp::socket socket) {
   ConnectionSlot slot(*this);
   beast::tcp_stream stream(std::move(socket));
-  bhttp::response<bhttp::string_body> res{bhttp::status::service_unavailable, 11};
-  res.set(bhttp::field::content_type, "application/json");
-  res.set(bhttp::field::retry_after, "1");
-  res.keep_alive(false);
-  res.body() = "{\"error\":\"Too many connections\",\"limit\":\"connections\"}";
-  co_await Write(stream, res);
-  // Read what the client already sent (briefly): closing with unread data would reset the
-  // connection and could discard the answer before the client reads it.
-  beast::error_code ec;
-  stream.socket().shutdown(tcp::socket::shutdown_send, ec);
-  stream.expires_after(200ms);
-  char sink[4096];
-  for (int i = 0; i < 16; ++i) {
-    auto [rec, n] = co_await stream.async_read_some(asio::buffer(sink), tuple_awaitable);
-    if (rec) break;
-  }
-  stream.socket().close(ec);
+  beast::flat_buffer buffer;
+  co_await RejectAndClose(stream, buffer, 503, "Too many connections", "connections",
+                          kRefusedDrainTimeout);
 }
 
 asio::awaitable<void> Server::Impl::Session(tcp::socket socket) {
@@ -346,7 +336,6 @@ asio::awaitable<void> Server::Impl::Session(tcp::socket socket) {
         const int max = limits.max_requests_per_user;
         request_slot = requests_in_flight.TryAcquire(user->sub, max);
         if (!request_slot) {
-          CountLimitHit("requests_per_user");
           co_await RejectAndClose(stream, buffer, 429, "Too many requests in flight for this user",
                                   "requests_per_user");
           co_return;
@@ -376,7 +365,6 @@ asio::awaitable<void> Server::Impl::Session(tcp::socket socket) {
       ec = bec;
     }
     if (ec == bhttp::error::body_limit) {
-      CountLimitHit("request_body_bytes");
       // Named, not a temporary: see "Coroutine rule" in architecture.md.
       const std::string message = "Request body too large (limit " + HumanBytes(body_limit) +
                                   (anonymous ? " without a valid token)" : ")");
@@ -384,8 +372,8 @@ asio::awaitable<void> Server::Impl::Session(tcp::socket socket) {
       co_return;
     }
     if (ec == bhttp::error::header_limit) {
-      CountLimitHit("request_header_bytes");
-      co_await RejectAndClose(stream, buffer, 431, "Request headers too large");
+      co_await RejectAndClose(stream, buffer, 431, "Request headers too large",
+                              "request_header_bytes");
       co_return;
     }
     if (ec == bhttp::error::end_of_stream || ec == bhttp::error::partial_message ||

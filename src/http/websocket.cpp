@@ -42,7 +42,8 @@ asio::awaitable<void> ReadLoop(std::shared_ptr<Socket> ws,
     const std::size_t limit =
         session->signed_in() ? max_frame : std::min(max_frame, kAnonymousFrame);
     // Read in pieces and check the size here: Beast's own limit closes with 1009 but no
-    // reason, and the reason must name the limit. Beast's stays as a backstop.
+    // reason, and the reason must name the limit. Beast's is set just past ours, a backstop
+    // the pieces never reach.
     ws->read_message_max(limit + kReadPiece + 1);
     beast::error_code ec;
     bool too_big = false;
@@ -51,11 +52,9 @@ asio::awaitable<void> ReadLoop(std::shared_ptr<Socket> ws,
       ec = rec;
       too_big = !ec && buffer.size() > limit;
     } while (!ec && !too_big && !ws->is_message_done());
-    if (ec == websocket::error::message_too_big) CountLimitHit("ws_frame_bytes");
     if (ec) break;
     if (too_big) {
-      // The writer closes with 1009 and this reason; nothing more is read.
-      session->RefuseFrame("ws_frame_bytes: a message over " + std::to_string(limit) + " bytes");
+      session->RefuseFrame(limit);  // the writer closes with 1009; nothing more is read
       co_return;
     }
     if (!ws->got_text()) {

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "domain/ids.h"
+#include "domain/text.h"
 #include "domain/topics.h"
 #include "services/access.h"
 #include "services/conversations.h"
@@ -426,15 +427,7 @@ const Function* FindFunction(std::string_view udf_path, FunctionKind kind) {
 }
 
 std::string UnknownFunctionError(std::string_view udf_path) {
-  // Echoes at most 100 bytes of the client's name (whole UTF-8 characters).
-  constexpr std::size_t kMaxEcho = 100;
-  std::string name(udf_path.substr(0, kMaxEcho));
-  if (udf_path.size() > kMaxEcho) {
-    while (!name.empty() && (static_cast<unsigned char>(udf_path[name.size()]) & 0xC0) == 0x80)
-      name.pop_back();
-    name += "...";
-  }
-  return "Could not find public function for '" + name + "'";
+  return "Could not find public function for '" + ClipForEcho(udf_path) + "'";
 }
 
 std::optional<json::object> ArgsFromWire(const json::value* args) {

@@ -12,6 +12,7 @@
 
 #include "auth/jwt.h"
 #include "domain/limits.h"
+#include "domain/text.h"
 #include "realtime/commit_clock.h"
 #include "realtime/convex_encoding.h"
 #include "realtime/function_call.h"
@@ -31,14 +32,6 @@ constexpr std::size_t kMaxUdfPath = 256;
 // session (which can only see "Unauthorized" until it signs in) far less.
 constexpr std::int64_t kSessionArgsFactor = 16;
 constexpr std::int64_t kAnonymousArgsBytes = 16 << 10;
-constexpr std::size_t kMaxEcho = 100;  // bytes of a client-sent name repeated in an error
-
-std::string Clip(std::string_view s) {
-  if (s.size() <= kMaxEcho) return std::string(s);
-  std::size_t n = kMaxEcho;
-  while (n > 0 && (static_cast<unsigned char>(s[n]) & 0xC0) == 0x80) --n;  // whole characters
-  return std::string(s.substr(0, n)) + "...";
-}
 
 // Mutation answers are kept per (user, session): a length prefix keeps the two apart, so no
 // choice of names makes two pairs share a key.
@@ -131,7 +124,7 @@ asio::awaitable<void> SyncSession::Handle(std::string_view text) {
   } else if (*type == "Event") {
     // Client telemetry: nothing to do.
   } else {
-    Fatal("Unknown message type \"" + Clip(*type) + "\"");
+    Fatal("Unknown message type \"" + ClipForEcho(*type) + "\"");
   }
 }
 
@@ -195,7 +188,7 @@ asio::awaitable<void> SyncSession::OnModifyQuerySet(const json::object& msg) {
       continue;
     }
     if (*kind != "Add") {
-      Fatal("Unknown query modification \"" + Clip(*kind) + "\"");
+      Fatal("Unknown query modification \"" + ClipForEcho(*kind) + "\"");
       co_return;
     }
     auto udf = StringField(mod, "udfPath");
@@ -207,8 +200,8 @@ asio::awaitable<void> SyncSession::OnModifyQuerySet(const json::object& msg) {
     if (!WithinLimits(*udf, args ? &*args : nullptr, *id)) co_return;
     const int max_queries = CurrentLimits().ws_max_queries;
     if (!queries_.count(*id) && queries_.size() >= static_cast<std::size_t>(max_queries)) {
-      CountLimitHit("ws_queries");
-      Close(1008, "ws_queries: at most " + std::to_string(max_queries) + " queries per session");
+      CloseForLimit(1008, "ws_queries",
+                    "at most " + std::to_string(max_queries) + " queries per session");
       co_return;
     }
     if (auto old = queries_.find(*id); old != queries_.end()) {
@@ -282,9 +275,8 @@ asio::awaitable<void> SyncSession::OnAuthenticate(const json::object& msg) {
       const int max_streams = CurrentLimits().max_streams_per_user;
       stream_lease_ = deps_.streams.TryAcquire(user, max_streams);
       if (!stream_lease_) {
-        CountLimitHit("streams_per_user");
-        Close(1008, "streams_per_user: at most " + std::to_string(max_streams) +
-                        " open streams per user");
+        CloseForLimit(1008, "streams_per_user",
+                      "at most " + std::to_string(max_streams) + " open streams per user");
         co_return;
       }
     }
@@ -421,8 +413,8 @@ asio::awaitable<void> SyncSession::OnMutation(const json::object& msg) {
 bool SyncSession::WithinPendingBound() {
   const auto bound = 2 * static_cast<std::size_t>(CurrentLimits().ws_max_queries) + 16;
   if (pending_.size() <= bound) return true;
-  CountLimitHit("ws_unsent_bytes");
-  Close(1008, "ws_unsent_bytes: too many query changes unsent; the client is not reading");
+  CloseForLimit(1008, "ws_unsent_bytes",
+                "too many query changes unsent; the client is not reading");
   return false;
 }
 
@@ -436,17 +428,17 @@ bool SyncSession::WithinLimits(const std::string& udf, const json::object* args,
   const auto max_args = CurrentLimits().ws_max_query_args_bytes;
   const auto size = static_cast<std::int64_t>(json::serialize(*args).size());
   if (size > max_args) {
-    CountLimitHit("ws_query_args_bytes");
-    Close(1008, "ws_query_args_bytes: arguments over " + std::to_string(max_args) + " bytes");
+    CloseForLimit(1008, "ws_query_args_bytes",
+                  "arguments over " + std::to_string(max_args) + " bytes");
     return false;
   }
   auto it = queries_.find(query_id);
   const std::int64_t replaced = it == queries_.end() ? 0 : it->second.args_bytes;
   const std::int64_t budget = signed_in() ? max_args * kSessionArgsFactor : kAnonymousArgsBytes;
   if (static_cast<std::int64_t>(args_bytes_) - replaced + size > budget) {
-    CountLimitHit("ws_query_args_bytes");
-    Close(1008, "ws_query_args_bytes: the session's queries hold over " + std::to_string(budget) +
-                    " bytes of arguments");
+    CloseForLimit(
+        1008, "ws_query_args_bytes",
+        "the session's queries hold over " + std::to_string(budget) + " bytes of arguments");
     return false;
   }
   return true;
@@ -492,11 +484,10 @@ std::optional<std::string> SyncSession::BuildTransition() {
       // Checked before the copy: a frame over the limit is never built, whatever the query
       // set asks for (thousands of ids watching one large document).
       if (out.size() + fragment.size() + 32 > max_frame) {
-        CountLimitHit("ws_out_frame_bytes");
-        Close(1009, "ws_out_frame_bytes: an update would exceed " + std::to_string(max_frame) +
-                        " bytes; watch fewer or smaller queries");
-        outbox_.clear();
-        outbox_bytes_ = 0;
+        CloseForLimit(1009, "ws_out_frame_bytes",
+                      "an update would exceed " + std::to_string(max_frame) +
+                          " bytes; watch fewer or smaller queries",
+                      /*drop_unsent=*/true);
         return std::nullopt;
       }
       out.reserve(out.size() + fragment.size() + 32);
@@ -541,11 +532,10 @@ void SyncSession::Send(std::string frame) {
   }
   const auto max_unsent = static_cast<std::size_t>(CurrentLimits().ws_max_unsent_bytes);
   if (outbox_bytes_ + frame.size() > max_unsent) {
-    CountLimitHit("ws_unsent_bytes");
-    Close(1008, "ws_unsent_bytes: over " + std::to_string(max_unsent) +
-                    " bytes of answers unread; the client is not reading");
-    outbox_.clear();
-    outbox_bytes_ = 0;
+    CloseForLimit(1008, "ws_unsent_bytes",
+                  "over " + std::to_string(max_unsent) +
+                      " bytes of answers unread; the client is not reading",
+                  /*drop_unsent=*/true);
     return;
   }
   outbox_bytes_ += frame.size();
@@ -576,16 +566,26 @@ void SyncSession::Close(int code, std::string reason) {
   Wake();
 }
 
-void SyncSession::RefuseFrame(std::string reason) {
-  CountLimitHit("ws_frame_bytes");
-  Close(1009, std::move(reason));
-  outbox_.clear();  // the close goes out at once
+void SyncSession::RefuseFrame(std::size_t limit) {
+  CloseForLimit(1009, "ws_frame_bytes", "a message over " + std::to_string(limit) + " bytes",
+                /*drop_unsent=*/true);
+}
+
+void SyncSession::CloseForLimit(int code, std::string_view limit, const std::string& detail,
+                                bool drop_unsent) {
+  CountLimitHit(std::string(limit));
+  Close(code, std::string(limit) + ": " + detail);
+  if (drop_unsent) DropOutbox();  // the close goes out at once
+}
+
+void SyncSession::DropOutbox() {
+  outbox_.clear();
   outbox_bytes_ = 0;
 }
 
 void SyncSession::PeerClosed() {
   Close(-1, "");  // -1: nothing to send, the peer is gone
-  outbox_.clear();
+  DropOutbox();
   Wake();
 }
 

@@ -51,8 +51,8 @@ class SyncSession final : public QuerySubscriber, public std::enable_shared_from
   boost::asio::awaitable<std::optional<std::string>> NextFrame();
   // The transport is gone: stop watching queries and end NextFrame().
   void PeerClosed();
-  // The transport refused a client frame over the size limit: close with 1009 and `reason`.
-  void RefuseFrame(std::string reason);
+  // The transport refused a client frame over `limit` bytes: close with 1009 naming the limit.
+  void RefuseFrame(std::size_t limit);
   // Signed in as a user: the transport allows larger frames.
   bool signed_in() const { return !user_.empty(); }
   int close_code() const { return close_code_; }
@@ -99,6 +99,11 @@ class SyncSession final : public QuerySubscriber, public std::enable_shared_from
   void Fatal(std::string message);
   void RejectAuth(const std::string& error, std::int64_t base_version, bool update_attempted);
   void Close(int code, std::string reason);
+  // A limit refused the client: counted, and closed with a reason "<limit>: <detail>".
+  // drop_unsent: the client is not reading, so what is queued goes no further.
+  void CloseForLimit(int code, std::string_view limit, const std::string& detail,
+                     bool drop_unsent = false);
+  void DropOutbox();
   void Wake();
   // Ends the session when the token it authenticated with expires (unless replaced before).
   void ArmExpiry(double valid_until_seconds);

@@ -43,17 +43,22 @@ Result<std::optional<std::string>> ParentFolder(Repo& repo, const std::string& p
   return parent;
 }
 
-// How many of the folders above the last segment do not exist yet (what ParentFolder would
-// create), for the quota check that runs before anything is written.
-std::int64_t MissingFolders(Repo& repo, const std::string& project_id,
-                            const std::vector<std::string>& parts) {
+// What a write at a path would find, for the quota check that runs before anything is
+// written: how many folders above the last segment are missing (ParentFolder creates them)
+// and, when none is, the node already at the path.
+struct PathProbe {
+  std::int64_t missing_folders = 0;
+  std::optional<FileNode> existing;
+};
+PathProbe ProbePath(Repo& repo, const std::string& project_id,
+                    const std::vector<std::string>& parts) {
   std::optional<std::string> parent;
   for (std::size_t i = 0; i + 1 < parts.size(); ++i) {
     auto child = repo.FindChild(project_id, parent, parts[i]);
-    if (!child) return static_cast<std::int64_t>(parts.size() - 1 - i);
+    if (!child) return {static_cast<std::int64_t>(parts.size() - 1 - i), std::nullopt};
     parent = child->id;
   }
-  return 0;
+  return {0, repo.FindChild(project_id, parent, parts.back())};
 }
 
 std::int64_t ContentBytes(const FileNode& f) {
@@ -131,28 +136,21 @@ std::string AlreadyExistsHere(FileType type) {
 // path limit, or the tree would hold nodes no path can address.
 Status CheckRenameFits(Repo& repo, const FileNode& node, const std::string& new_name) {
   if (new_name.size() <= node.name.size()) return Ok();
-  const std::size_t growth = new_name.size() - node.name.size();
   auto nodes = repo.ListFileMeta(node.project_id);
   std::unordered_map<std::string, const FileNode*> by_id;
   for (const auto& n : nodes) by_id.emplace(n.id, &n);
-  std::size_t longest = 0;
+  const auto own = FullPath(by_id, node);
+  if (!own) return Ok();  // a broken chain: nothing below it is addressable anyway
+  // The node and its descendants are the paths that are its path or start with it + "/".
+  std::size_t longest = own->size();
   for (const auto& n : nodes) {
-    // Only node itself and its descendants: walk up from n looking for node.
-    const FileNode* cur = &n;
-    bool below = false;
-    for (std::size_t depth = 0; cur && depth <= kMaxPathDepth; ++depth) {
-      if (cur->id == node.id) {
-        below = true;
-        break;
-      }
-      if (!cur->parent_id) break;
-      auto it = by_id.find(*cur->parent_id);
-      cur = it == by_id.end() ? nullptr : it->second;
+    auto path = FullPath(by_id, n);
+    if (path && path->size() > own->size() && path->starts_with(*own) &&
+        (*path)[own->size()] == '/') {
+      longest = std::max(longest, path->size());
     }
-    if (!below) continue;
-    if (auto path = FullPath(by_id, n)) longest = std::max(longest, path->size());
   }
-  if (longest + growth > kMaxPathBytes) {
+  if (longest + new_name.size() - node.name.size() > kMaxPathBytes) {
     return Error::BadRequest("Invalid path: the new name would make a path longer than " +
                              std::to_string(kMaxPathBytes) + " bytes");
   }
@@ -179,12 +177,10 @@ Result<FileNode> WriteFileAtPath(Repo& repo, const std::string& project_id, cons
   auto parts = SplitPath(path);
   if (!parts) return parts.error();
   {
-    const std::int64_t missing = MissingFolders(repo, project_id, *parts);
-    std::optional<FileNode> current;
-    if (missing == 0) current = ResolvePath(repo, project_id, *parts);
-    const std::int64_t nodes = missing + (current ? 0 : 1);
-    const std::int64_t bytes =
-        static_cast<std::int64_t>(content.size()) - (current ? ContentBytes(*current) : 0);
+    const auto probe = ProbePath(repo, project_id, *parts);
+    const std::int64_t nodes = probe.missing_folders + (probe.existing ? 0 : 1);
+    const std::int64_t bytes = static_cast<std::int64_t>(content.size()) -
+                               (probe.existing ? ContentBytes(*probe.existing) : 0);
     if (auto st = CheckProjectQuota(repo, project_id, nodes, bytes); !st) return st.error();
   }
   auto parent = ParentFolder(repo, project_id, *parts, true, now);
@@ -212,8 +208,8 @@ Result<FileNode> CreateFolderAtPath(Repo& repo, const std::string& project_id,
                                     const std::string& path, Millis now) {
   auto parts = SplitPath(path);
   if (!parts) return parts.error();
-  if (!ResolvePath(repo, project_id, *parts)) {
-    const std::int64_t nodes = MissingFolders(repo, project_id, *parts) + 1;
+  if (const auto probe = ProbePath(repo, project_id, *parts); !probe.existing) {
+    const std::int64_t nodes = probe.missing_folders + 1;
     if (auto st = CheckProjectQuota(repo, project_id, nodes, 0); !st) return st.error();
   }
   auto parent = ParentFolder(repo, project_id, *parts, true, now);

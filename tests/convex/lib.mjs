@@ -2,6 +2,7 @@
 // subscription recorders, a raw sync-protocol socket, an SSE reader, u64 timestamp decoding and
 // a same-port restart. Server/mock lifecycle comes from the e2e helpers (../e2e/lib).
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import http from 'node:http';
 import WebSocket from 'ws';
 import { startServer, sleep } from '../e2e/lib/server.mjs';
@@ -384,4 +385,25 @@ export function openSse(server, path, { token, lastEventId, headers = {} } = {})
     });
     req.end();
   });
+}
+
+/**
+ * The server side of serverPort <-> 127.0.0.1:clientPort in /proc/net/tcp: {state ('01'
+ * established), txQueue (bytes the server wrote that are not yet acknowledged)}, or null when
+ * the connection is gone.
+ */
+export function serverSideTcp(serverPort, clientPort) {
+  const hex = (p) => p.toString(16).toUpperCase().padStart(4, '0');
+  for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    let text;
+    try { text = fs.readFileSync(file, 'utf8'); } catch { continue; }
+    for (const line of text.split('\n').slice(1)) {
+      const f = line.trim().split(/\s+/);
+      if (f.length < 5) continue;
+      if (f[1].split(':').at(-1) === hex(serverPort) && f[2].split(':').at(-1) === hex(clientPort)) {
+        return { state: f[3], txQueue: parseInt(f[4].split(':')[0], 16) };
+      }
+    }
+  }
+  return null;
 }

@@ -11,7 +11,7 @@ import {
   startServer, useServer, makeToken, client as restClient, expectOk, newUser, request, describeRes, sleep,
 } from '../e2e/lib/server.mjs';
 import { metricValue } from '../e2e/lib/mock.mjs';
-import { openSync, connectMsg, decodeTs, encodeTs, show, eventually } from './lib.mjs';
+import { openSync, connectMsg, decodeTs, encodeTs, show, eventually, serverSideTcp } from './lib.mjs';
 
 const MiB = 1024 * 1024;
 // Under AddressSanitizer (make test-asan sets POLARIS_SANITIZED=1) freed memory sits in a
@@ -122,22 +122,8 @@ async function untilQuerySet(conn, qs, timeout = 15_000) {
   }
 }
 
-/** Reads the server-side TCP state of the connection server:port <-> 127.0.0.1:clientPort. */
-function serverSideTcpState(serverPort, clientPort) {
-  const hex = (p) => p.toString(16).toUpperCase().padStart(4, '0');
-  for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
-    let text;
-    try { text = fs.readFileSync(file, 'utf8'); } catch { continue; }
-    for (const line of text.split('\n').slice(1)) {
-      const f = line.trim().split(/\s+/);
-      if (f.length < 4) continue;
-      const local = f[1].split(':').at(-1);
-      const remote = f[2].split(':').at(-1);
-      if (local === hex(serverPort) && remote === hex(clientPort)) return f[3];
-    }
-  }
-  return null; // gone
-}
+/** The server-side TCP state of server:port <-> 127.0.0.1:clientPort, or null when gone. */
+const serverSideTcpState = (serverPort, clientPort) => serverSideTcp(serverPort, clientPort)?.state ?? null;
 const TCP_ESTABLISHED = '01';
 
 const nowNs = () => BigInt(Date.now()) * 1_000_000n;

@@ -192,7 +192,7 @@ std::string ParentKey(const std::optional<std::string>& parent) {
 
 }  // namespace
 
-std::int64_t SqliteRepo::Count(const char* sql, const std::string& key) {
+std::int64_t SqliteRepo::SingleInt(const char* sql, const std::string& key) {
   auto s = db_.Prepare(sql);
   s.Bind(1, key);
   return s.Step() ? s.Int(0) : 0;
@@ -431,7 +431,7 @@ std::vector<Run> SqliteRepo::ListUnfinishedRuns() {
   return out;
 }
 int SqliteRepo::CountActiveRuns(const std::string& owner_id) {
-  return static_cast<int>(Count(kCountActiveRuns, owner_id));
+  return static_cast<int>(SingleInt(kCountActiveRuns, owner_id));
 }
 std::optional<std::string> SqliteRepo::GetIdempotentResponse(const std::string& user,
                                                              const std::string& key,
@@ -487,18 +487,16 @@ Repo::Usage SqliteRepo::ProjectUsage(const std::string& project_id) {
   return Usage{s.Int(0), s.Int(1)};
 }
 std::int64_t SqliteRepo::OwnerBytes(const std::string& owner_id) {
-  auto s = db_.Prepare(kOwnerBytes);
-  s.Bind(1, owner_id);
-  return s.Step() ? s.Int(0) : 0;
+  return SingleInt(kOwnerBytes, owner_id);
 }
 int SqliteRepo::CountConversations(const std::string& project_id) {
-  return static_cast<int>(Count(kCountConversations, project_id));
+  return static_cast<int>(SingleInt(kCountConversations, project_id));
 }
 int SqliteRepo::CountMessages(const std::string& conversation_id) {
-  return static_cast<int>(Count(kCountMessages, conversation_id));
+  return static_cast<int>(SingleInt(kCountMessages, conversation_id));
 }
 int SqliteRepo::CountProjects(const std::string& owner_id) {
-  return static_cast<int>(Count(kCountProjects, owner_id));
+  return static_cast<int>(SingleInt(kCountProjects, owner_id));
 }
 std::vector<FileNode> SqliteRepo::ListChildren(const std::string& project_id,
                                                const std::optional<std::string>& parent_id) {

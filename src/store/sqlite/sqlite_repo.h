@@ -69,8 +69,8 @@ class SqliteRepo final : public Repo {
   void WriteToolCalls(const Message& m);
   void InsertToolCalls(const std::string& message_id, std::int64_t first_position,
                        const std::vector<ToolCall>& calls);
-  // The single count(*) of a one-parameter query.
-  std::int64_t Count(const char* sql, const std::string& key);
+  // The one integer a one-parameter query answers (a count or a sum), 0 without a row.
+  std::int64_t SingleInt(const char* sql, const std::string& key);
   std::vector<ToolCall> ReadToolCalls(const std::string& message_id);
   Database& db_;
 };

@@ -1,0 +1,99 @@
+// The router's error answers: a store that cannot take the request is a 503 with
+// Retry-After, any other failure a 500; a server-verified user is not verified again.
+#include "http/router.h"
+
+#include <gtest/gtest.h>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/use_future.hpp>
+#include <ctime>
+
+#include "auth/jwt.h"
+#include "store/store.h"
+
+namespace polaris::http {
+namespace {
+namespace asio = boost::asio;
+
+class RouterErrors : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto v = TokenVerifier::Create(AuthConfig{"router-test-secret", "", {}, {}});
+    ASSERT_TRUE(v.ok());
+    verifier_ = std::move(v.value());
+    router_ = std::make_unique<Router>(*verifier_);
+  }
+  Response Dispatch(Request req) {
+    asio::io_context ioc;
+    auto future = asio::co_spawn(
+        ioc,
+        [this, req = std::move(req)]() mutable -> asio::awaitable<Response> {
+          co_return co_await router_->Dispatch(req);
+        },
+        asio::use_future);
+    ioc.run();
+    return future.get();
+  }
+  static Request Get(std::string target) {
+    Request r;
+    r.method = "GET";
+    r.target = std::move(target);
+    return r;
+  }
+  std::unique_ptr<TokenVerifier> verifier_;
+  std::unique_ptr<Router> router_;
+};
+
+std::string HeaderOf(const Response& res, const std::string& name) {
+  for (const auto& [k, v] : res.headers) {
+    if (k == name) return v;
+  }
+  return {};
+}
+
+TEST_F(RouterErrors, AnUnavailableStoreIsA503WithRetryAfter) {
+  router_->Add(
+      "GET", "/full",
+      [](Request&) -> asio::awaitable<Response> {
+        throw StoreError("database or disk is full", /*unavailable=*/true);
+        co_return Response{};
+      },
+      /*auth=*/false);
+  auto res = Dispatch(Get("/full"));
+  EXPECT_EQ(res.status, 503);
+  EXPECT_EQ(HeaderOf(res, "Retry-After"), "1");
+  EXPECT_NE(res.body.find("database is unavailable"), std::string::npos) << res.body;
+}
+
+TEST_F(RouterErrors, AnyOtherStoreFailureIsA500) {
+  router_->Add(
+      "GET", "/broken",
+      [](Request&) -> asio::awaitable<Response> {
+        throw StoreError("constraint failed", /*unavailable=*/false);
+        co_return Response{};
+      },
+      /*auth=*/false);
+  auto res = Dispatch(Get("/broken"));
+  EXPECT_EQ(res.status, 500);
+  EXPECT_EQ(HeaderOf(res, "Retry-After"), "");
+}
+
+TEST_F(RouterErrors, AUserTheServerVerifiedIsTrustedOthersAreChecked) {
+  router_->Add("GET", "/me", [](Request& r) -> asio::awaitable<Response> {
+    Response res;
+    res.body = r.user;
+    co_return res;
+  });
+  Request pre = Get("/me");
+  pre.user = "alice";  // filled in by the server from the headers it checked
+  EXPECT_EQ(Dispatch(pre).body, "alice");
+  EXPECT_EQ(Dispatch(Get("/me")).status, 401);
+  Request bearer = Get("/me");
+  bearer.authorization =
+      "Bearer " + IssueHs256Token("router-test-secret", "bob", std::time(nullptr), 60);
+  EXPECT_EQ(Dispatch(bearer).body, "bob");
+}
+
+}  // namespace
+}  // namespace polaris::http
