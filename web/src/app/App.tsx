@@ -1,0 +1,97 @@
+// The page: sign-in until there is a session, then the projects home ("/") or a project
+// ("/projects/:id"), with the convex client authenticated by the session's token.
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { ConvexProvider } from 'convex/react';
+import { clearToken, initialSession, saveToken, type Session } from '../lib/auth';
+import { setApiToken, setUnauthorizedHandler } from '../lib/api';
+import { createConvexClient } from '../lib/convex';
+import { navigate, usePath } from '../lib/router';
+import { SignIn } from '../signin/SignIn';
+import { ProjectsHome } from '../home/ProjectsHome';
+import { ProjectPage } from '../project/ProjectPage';
+
+const EXPIRED = 'Your session has expired. Sign in again.';
+
+export function App() {
+  const initial = useMemo(initialSession, []);
+  const [session, setSession] = useState<Session | null>(initial.session);
+  const [notice, setNotice] = useState<string | null>(initial.notice);
+  const tokenRef = useRef(session?.token ?? '');
+  tokenRef.current = session?.token ?? '';
+  setApiToken(tokenRef.current);
+
+  const signOut = useCallback((why: string | null) => {
+    clearToken();
+    setSession(null);
+    setNotice(why);
+  }, []);
+
+  useEffect(() => {
+    setUnauthorizedHandler((message) => signOut(/expired/i.test(message) ? EXPIRED : `Signed out: ${message}`));
+  }, [signOut]);
+
+  // Back to sign-in, saying why, the moment the token expires.
+  useEffect(() => {
+    if (!session?.expiresAt) return;
+    const ms = session.expiresAt - Date.now();
+    const t = window.setTimeout(() => signOut(EXPIRED), Math.max(0, Math.min(ms, 2 ** 31 - 1)));
+    return () => window.clearTimeout(t);
+  }, [session, signOut]);
+
+  if (!session) {
+    return (
+      <SignIn
+        notice={notice}
+        onSignIn={(s) => {
+          saveToken(s.token);
+          setNotice(null);
+          setSession(s);
+        }}
+      />
+    );
+  }
+  return <SignedIn key={session.token} session={session} tokenRef={tokenRef} onSignOut={() => signOut(null)} />;
+}
+
+function SignedIn({
+  session,
+  tokenRef,
+  onSignOut,
+}: {
+  session: Session;
+  tokenRef: React.MutableRefObject<string>;
+  onSignOut: () => void;
+}) {
+  const client = useMemo(() => createConvexClient(() => tokenRef.current), [tokenRef]);
+  useEffect(() => () => void client.close(), [client]);
+  const path = usePath();
+  const project = /^\/projects\/([^/]+)\/?$/.exec(path);
+  return (
+    <ConvexProvider client={client}>
+      <div className="app">
+        <header className="topbar">
+          <a
+            className="brand"
+            href="/"
+            onClick={(e) => {
+              e.preventDefault();
+              navigate('/');
+            }}
+          >
+            Polaris
+          </a>
+          <span className="spacer" />
+          <span className="who" title="Signed in as">
+            {session.user}
+          </span>
+          <button type="button" className="ghost" onClick={onSignOut}>
+            Sign out
+          </button>
+        </header>
+        <main className="content">
+          {project ? <ProjectPage key={project[1]} projectId={decodeURIComponent(project[1])} /> : <ProjectsHome />}
+        </main>
+      </div>
+    </ConvexProvider>
+  );
+}
