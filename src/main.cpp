@@ -17,6 +17,7 @@
 #include "http/api.h"
 #include "http/router.h"
 #include "http/server.h"
+#include "http/static_site.h"
 #include "metrics/metrics.h"
 #include "mockllm/mock_llm.h"
 #include "providers/chain.h"
@@ -50,6 +51,14 @@ int Token(const cli::TokenOptions& o) {
                                EnvOpt("POLARIS_JWT_ISSUER"), EnvOpt("POLARIS_JWT_AUDIENCE"))
             << "\n";
   return 0;
+}
+
+// A browser-usable address for the sign-in link: a wildcard listen address becomes loopback.
+std::string LinkHost(const std::string& host) {
+  if (host == "0.0.0.0" || host.empty()) return "127.0.0.1";
+  if (host == "::") return "[::1]";
+  if (host.find(':') != std::string::npos) return "[" + host + "]";
+  return host;
 }
 
 int Serve(const cli::ServeOptions& o) {
@@ -115,11 +124,18 @@ int Serve(const cli::ServeOptions& o) {
     http::RegisterMetricsRoutes(router, metrics, EnvOpt("POLARIS_METRICS_TOKEN").value_or(""));
     http::RegisterProjectRoutes(router, db);
     http::RegisterFileRoutes(router, db);
+    http::RegisterFileBulkRoutes(router, db);
     http::RegisterConversationRoutes(router, db);
     http::RegisterMessageRoutes(router, app);
     http::RegisterAiRoutes(router, app);
     http::RegisterConvexRoutes(router, db, clock);
     http::RegisterEventRoutes(router, db, events, streams);
+    if (!o.web_dir.empty() && !std::filesystem::is_directory(o.web_dir)) {
+      return Fail("--web-dir '" + o.web_dir + "' is not a folder");
+    }
+    auto site = o.web_dir.empty() ? http::StaticSite::Embedded()
+                                  : http::StaticSite::FromDirectory(o.web_dir);
+    http::RegisterWebPage(router, *site);
     runs.Recover();
     unsigned short port = 0;
     try {
@@ -128,6 +144,15 @@ int Serve(const cli::ServeOptions& o) {
       return Fail("cannot listen on " + o.host + ":" + std::to_string(o.port) + ": " + e.what());
     }
     std::printf("polaris listening on http://%s:%u\n", o.host.c_str(), port);
+    if (!o.local_user.empty()) {
+      // The token rides in the fragment, which browsers never send: it stays out of logs.
+      constexpr long long kLinkTtlSeconds = 7LL * 24 * 3600;
+      const std::string token =
+          IssueHs256Token(*secret, o.local_user, std::time(nullptr), kLinkTtlSeconds,
+                          EnvOpt("POLARIS_JWT_ISSUER"), EnvOpt("POLARIS_JWT_AUDIENCE"));
+      std::printf("polaris sign-in: http://%s:%u/#token=%s\n", LinkHost(o.host).c_str(), port,
+                  token.c_str());
+    }
     std::fflush(stdout);
     server.Run([&runs] { runs.Shutdown(); }, [&runs] { return runs.Idle(); });
     store->Close();  // every acknowledged write is committed before the loop goes away

@@ -16,6 +16,8 @@ Command ParseCommandLine(int argc, char** argv) {
   cmd.serve.host = Env("POLARIS_HOST", cmd.serve.host);
   cmd.serve.db = Env("POLARIS_DB", cmd.serve.db);
   cmd.serve.data_dir = Env("POLARIS_DATA_DIR", cmd.serve.data_dir);
+  cmd.serve.web_dir = Env("POLARIS_WEB_DIR", cmd.serve.web_dir);
+  cmd.serve.local_user = Env("POLARIS_LOCAL_USER", cmd.serve.local_user);
   cmd.token.data_dir = cmd.serve.data_dir;
   std::string port = Env("PORT", "3000");
   std::string max_runs = Env("POLARIS_MAX_RUNS", "256");
@@ -28,6 +30,10 @@ Command ParseCommandLine(int argc, char** argv) {
   serve->add_option("--db", cmd.serve.db, "sqlite:PATH or postgres://... (POLARIS_DB)");
   serve->add_option("--data-dir", cmd.serve.data_dir, "Data directory (POLARIS_DATA_DIR)");
   serve->add_option("--max-runs", max_runs, "Concurrent message runs (POLARIS_MAX_RUNS)");
+  serve->add_option("--web-dir", cmd.serve.web_dir,
+                    "Serve the web page from this folder, not the binary (POLARIS_WEB_DIR)");
+  serve->add_option("--local-user", cmd.serve.local_user,
+                    "User of the printed sign-in link; \"\" prints none (POLARIS_LOCAL_USER)");
   auto* token = app.add_subcommand("token", "Print an HS256 token for a user");
   token->add_option("--user", cmd.token.user, "User id (the token's sub)")->required();
   token->add_option("--ttl", cmd.token.ttl_seconds, "Lifetime in seconds")

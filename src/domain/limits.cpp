@@ -38,6 +38,8 @@ LimitsParse LimitsFromEnv() {
   ReadEnv("POLARIS_MAX_STREAMS_PER_USER", &l.max_streams_per_user, e);
   ReadEnv("POLARIS_MAX_REQUESTS_PER_USER", &l.max_requests_per_user, e);
   ReadEnv("POLARIS_MAX_BODY_BYTES", &l.max_body_bytes, e);
+  ReadEnv("POLARIS_MAX_IMPORT_BYTES", &l.max_import_bytes, e);
+  ReadEnv("POLARIS_MAX_IMPORT_FILE_BYTES", &l.max_import_file_bytes, e);
   ReadEnv("POLARIS_MAX_ANONYMOUS_BODY_BYTES", &l.max_anonymous_body_bytes, e);
   ReadEnv("POLARIS_MESSAGES_PER_MINUTE", &l.messages_per_minute, e);
   ReadEnv("POLARIS_AI_CALLS_PER_MINUTE", &l.ai_calls_per_minute, e);

@@ -17,6 +17,8 @@ struct Limits {
   int max_streams_per_user = 32;   // POLARIS_MAX_STREAMS_PER_USER: SSE + signed-in sync sockets
   int max_requests_per_user = 64;  // POLARIS_MAX_REQUESTS_PER_USER: HTTP requests in flight
   std::int64_t max_body_bytes = 1 << 20;             // POLARIS_MAX_BODY_BYTES (signed in)
+  std::int64_t max_import_bytes = 16 << 20;          // POLARIS_MAX_IMPORT_BYTES (bulk body)
+  std::int64_t max_import_file_bytes = 1 << 20;      // POLARIS_MAX_IMPORT_FILE_BYTES (each)
   std::int64_t max_anonymous_body_bytes = 64 << 10;  // POLARIS_MAX_ANONYMOUS_BODY_BYTES
   // AI spend, per user.
   int messages_per_minute = 20;      // POLARIS_MESSAGES_PER_MINUTE

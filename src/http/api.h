@@ -35,6 +35,8 @@ struct AppContext {
 void RegisterHealthRoutes(Router& router);
 void RegisterProjectRoutes(Router& router, StoreClient& db);
 void RegisterFileRoutes(Router& router, StoreClient& db);
+// POST/GET /api/projects/:id/files/bulk (zip import and download); its own body limit.
+void RegisterFileBulkRoutes(Router& router, StoreClient& db);
 void RegisterConversationRoutes(Router& router, StoreClient& db);
 void RegisterMessageRoutes(Router& router, AppContext& app);
 void RegisterAiRoutes(Router& router, AppContext& app);

@@ -17,6 +17,7 @@ struct Request {
   std::string authorization;
   std::string last_event_id;
   std::string idempotency_key;
+  std::string accept_encoding;
   std::string body;
   bool peer_loopback = false;  // the client connected from 127.0.0.0/8 or ::1
   // Filled in by the router.

@@ -51,8 +51,10 @@ std::int64_t NowSeconds() {
 
 }  // namespace
 
-void Router::Add(std::string method, std::string_view pattern, Handler handler, bool auth) {
-  routes_.push_back(Route{std::move(method), SplitPattern(pattern), auth, std::move(handler)});
+void Router::Add(std::string method, std::string_view pattern, Handler handler, bool auth,
+                 std::size_t max_body) {
+  routes_.push_back(
+      Route{std::move(method), SplitPattern(pattern), auth, std::move(handler), max_body});
   std::stable_sort(routes_.begin(), routes_.end(), [](const Route& a, const Route& b) {
     return Specificity(a.segments) > Specificity(b.segments);
   });
@@ -80,17 +82,27 @@ Result<VerifiedToken> Router::AuthenticatedUser(std::string_view authorization) 
   return verifier_.VerifyClaims(authorization.substr(kBearer.size()), NowSeconds());
 }
 
-bool Router::NeedsAuth(std::string_view method, std::string_view target) const {
+const Router::Route* Router::Probe(std::string_view method, std::string_view target) const {
   auto url = boost::urls::parse_origin_form(target);
-  if (!url) return false;  // Dispatch answers 400
+  if (!url) return nullptr;  // Dispatch answers 400
   std::vector<std::string> path;
   for (auto seg : url->segments()) path.push_back(seg);
   if (path.empty()) path.emplace_back();
   Request probe;
   probe.method = std::string(method);
   bool known = false;
-  const Route* route = Match(probe, path, known);
+  return Match(probe, path, known);
+}
+
+bool Router::NeedsAuth(std::string_view method, std::string_view target) const {
+  const Route* route = Probe(method, target);
   return route && route->auth;
+}
+
+std::size_t Router::BodyLimit(std::string_view method, std::string_view target,
+                              std::size_t general) const {
+  const Route* route = Probe(method, target);
+  return route && route->max_body ? route->max_body : general;
 }
 
 boost::asio::awaitable<Response> Router::Dispatch(Request& req) const {
@@ -103,6 +115,10 @@ boost::asio::awaitable<Response> Router::Dispatch(Request& req) const {
 
   bool path_known = false;
   const Route* route = Match(req, path, path_known);
+  if (!route && fallback_ && !path_known && (req.method == "GET" || req.method == "HEAD") &&
+      path.front() != "api") {
+    co_return co_await fallback_(req);
+  }
   if (!route) {
     co_return path_known ? ErrorResponse(405, "Method not allowed")
                          : ErrorResponse(404, "Not found");

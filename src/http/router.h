@@ -21,13 +21,20 @@ class Router {
  public:
   explicit Router(const TokenVerifier& verifier) : verifier_(verifier) {}
   // Literal segments win over ":param" segments, whatever the order of registration.
-  void Add(std::string method, std::string_view pattern, Handler handler, bool auth = true);
+  // max_body: this route's own body limit for a signed-in caller (0: the general one).
+  void Add(std::string method, std::string_view pattern, Handler handler, bool auth = true,
+           std::size_t max_body = 0);
+  // Serves GET and HEAD requests outside /api/ that no route matches (the web page).
+  void SetFallback(Handler handler) { fallback_ = std::move(handler); }
   boost::asio::awaitable<Response> Dispatch(Request& req) const;
   // For the server, before it reads a body: the user a bearer header authenticates (or the
   // 401 sentence), and whether (method, target) is a route that needs one.
   // Dispatch trusts a Request whose `user` the server filled in from this.
   Result<VerifiedToken> AuthenticatedUser(std::string_view authorization) const;
   bool NeedsAuth(std::string_view method, std::string_view target) const;
+  // The body limit of the route (method, target) for a signed-in caller, else `general`.
+  std::size_t BodyLimit(std::string_view method, std::string_view target,
+                        std::size_t general) const;
 
  private:
   struct Route {
@@ -35,10 +42,13 @@ class Router {
     std::vector<std::string> segments;
     bool auth;
     Handler handler;
+    std::size_t max_body;
   };
+  const Route* Probe(std::string_view method, std::string_view target) const;
   const Route* Match(Request& req, const std::vector<std::string>& path, bool& path_known) const;
   const TokenVerifier& verifier_;
   std::vector<Route> routes_;
+  Handler fallback_;
 };
 
 }  // namespace polaris::http

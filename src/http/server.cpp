@@ -70,6 +70,7 @@ Request ToRequest(bhttp::request<bhttp::string_body>&& r, bool peer_loopback) {
   req.authorization = std::string(r[bhttp::field::authorization]);
   req.last_event_id = std::string(r["Last-Event-ID"]);
   req.idempotency_key = std::string(r["Idempotency-Key"]);
+  req.accept_encoding = std::string(r[bhttp::field::accept_encoding]);
   req.body = std::move(r.body());
   return req;
 }
@@ -341,7 +342,7 @@ asio::awaitable<void> Server::Impl::Session(tcp::socket socket) {
           co_return;
         }
         anonymous = false;
-        body_limit = signed_in_limit;
+        body_limit = router.BodyLimit(h.method_string(), h.target(), signed_in_limit);
         verified = std::move(*user);
       } else if (has_body && router.NeedsAuth(h.method_string(), h.target())) {
         co_await RejectAndClose(stream, buffer, 401, user.error().message);

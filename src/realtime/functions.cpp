@@ -278,6 +278,16 @@ Value GetFiles(FunctionContext& ctx, const json::object& args) {
   return RenderArray(services::ListFilesForUser(ctx.repo, ctx.user, project_id, true));
 }
 
+// The tree without contents (a Polaris addition): what a file tree needs, cheap to re-send
+// on every change.
+Value GetTree(FunctionContext& ctx, const json::object& args) {
+  auto checked = CheckArgs(args, {Id("projectId", Table::kProject)});
+  if (!checked) return checked.error();
+  const std::string project_id = Str(args, "projectId");
+  ctx.topics.push_back(topics::Files(project_id));
+  return RenderArray(services::ListFilesForUser(ctx.repo, ctx.user, project_id, false));
+}
+
 Value GetFile(FunctionContext& ctx, const json::object& args) {
   auto checked = CheckArgs(args, {Id("id", Table::kFile)});
   if (!checked) return checked.error();
@@ -386,6 +396,7 @@ constexpr std::array kFunctions{
     Mutation("projects:deleteProject", &Authenticated<DeleteProject>),
 
     Query("files:getFiles", &Authenticated<GetFiles>),
+    Query("files:getTree", &Authenticated<GetTree>),
     Query("files:getFile", &Authenticated<GetFile>),
     Query("files:getFilePath", &Authenticated<GetFilePath>),
     Query("files:getFolderContents", &Authenticated<GetFolderContents>),

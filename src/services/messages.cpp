@@ -80,7 +80,12 @@ Result<PostedMessage> PostMessage(Repo& repo, const std::string& user,
   auto conv = OwnedConversation(repo, user, conversation_id);
   if (!conv) return conv.error();
   if (auto busy = repo.FindProcessingMessage(conv->project_id)) {
-    return Error::Conflict("A message is already being processed").With("messageId", *busy);
+    // The running message may be in another conversation of the project: say which, so a
+    // client can take the user there.
+    auto running = repo.GetMessage(*busy);
+    auto error = Error::Conflict("A message is already being processed").With("messageId", *busy);
+    if (running) error = std::move(error).With("conversationId", running->conversation_id);
+    return error;
   }
   // A POST adds two messages; history beyond the limit would only grow every later prompt.
   const int max_messages = CurrentLimits().max_messages_per_conversation;
