@@ -12,4 +12,10 @@ ctest --test-dir "$build" --output-on-failure -j2 || status=1
 echo "== end-to-end tests (with the official convex client: npm ci in tests/convex)"
 (cd tests/convex && npm ci --no-audit --no-fund --loglevel=error) || status=1
 POLARIS_BIN="$PWD/$build/polaris" node --test --test-concurrency=2 tests/e2e/ tests/convex/ || status=1
+echo "== web page: type check"
+(cd web && npx tsc --noEmit -p .) || status=1
+echo "== web page in Chromium (playwright-core, Debian's chromium)"
+(cd tests/web && npm ci --no-audit --no-fund --loglevel=error) || status=1
+POLARIS_BIN="$PWD/$build/polaris" SCREENSHOT_DIR="$PWD/$build/web-screenshots" \
+  node --test --test-concurrency=1 tests/web/ || status=1
 exit $status

@@ -11,7 +11,7 @@ struct ServeOptions {
   std::string db = "sqlite:./data/polaris.db";
   std::string data_dir = "./data";
   int max_runs = 256;
-  std::string web_dir;             // serve the page from this folder instead of the binary
+  std::string web_dir;               // serve the page from this folder instead of the binary
   std::string local_user = "local";  // the sign-in link's user; empty: no link
 };
 

@@ -59,7 +59,8 @@ awaitable<Response> Export(StoreClient& db, Request& req) {
   if (!tree) co_return ErrorResponse(tree.error());
   json::array files;
   for (const auto& f : *tree) {
-    json::object o{{"path", f.path}, {"type", f.file.type == FileType::kFolder ? "folder" : "file"}};
+    json::object o{{"path", f.path},
+                   {"type", f.file.type == FileType::kFolder ? "folder" : "file"}};
     if (f.file.type == FileType::kFile) o["content"] = f.file.content.value_or("");
     files.push_back(std::move(o));
   }

@@ -95,5 +95,37 @@ TEST_F(RouterErrors, AUserTheServerVerifiedIsTrustedOthersAreChecked) {
   EXPECT_EQ(Dispatch(bearer).body, "bob");
 }
 
+// The web page answers GET/HEAD outside /api/ that no route takes; /api/ keeps its JSON 404s
+// and other methods their 404/405.
+TEST_F(RouterErrors, TheFallbackServesOnlyUnroutedPageRequests) {
+  router_->Add(
+      "GET", "/healthz", [](Request&) -> asio::awaitable<Response> { co_return Response{}; },
+      false);
+  router_->SetFallback([](Request&) -> asio::awaitable<Response> {
+    Response r;
+    r.body = "page";
+    co_return r;
+  });
+  EXPECT_EQ(Dispatch(Get("/projects/x")).body, "page");
+  EXPECT_EQ(Dispatch(Get("/")).body, "page");
+  Request head = Get("/");
+  head.method = "HEAD";
+  EXPECT_EQ(Dispatch(head).body, "page");
+  EXPECT_NE(Dispatch(Get("/healthz")).body, "page");
+  EXPECT_EQ(Dispatch(Get("/api/nothing")).status, 404);
+  Request post = Get("/projects/x");
+  post.method = "POST";
+  EXPECT_EQ(Dispatch(post).status, 404);
+}
+
+TEST_F(RouterErrors, ARouteMayHaveItsOwnBodyLimit) {
+  auto ok = [](Request&) -> asio::awaitable<Response> { co_return Response{}; };
+  router_->Add("POST", "/api/projects/:id/files/bulk", ok, true, 16u << 20);
+  router_->Add("POST", "/api/projects", ok);
+  EXPECT_EQ(router_->BodyLimit("POST", "/api/projects/p/files/bulk", 1024), 16u << 20);
+  EXPECT_EQ(router_->BodyLimit("POST", "/api/projects", 1024), 1024u);
+  EXPECT_EQ(router_->BodyLimit("GET", "/api/projects/p/files/bulk", 1024), 1024u);
+}
+
 }  // namespace
 }  // namespace polaris::http
