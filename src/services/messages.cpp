@@ -84,7 +84,7 @@ Result<PostedMessage> PostMessage(Repo& repo, const std::string& user,
     // client can take the user there.
     auto running = repo.GetMessage(*busy);
     auto error = Error::Conflict("A message is already being processed").With("messageId", *busy);
-    if (running) error = std::move(error).With("conversationId", running->conversation_id);
+    if (running) error.fields.emplace_back("conversationId", running->conversation_id);
     return error;
   }
   // A POST adds two messages; history beyond the limit would only grow every later prompt.
