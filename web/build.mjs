@@ -26,10 +26,12 @@ const result = await build({
   minify: !dev,
   sourcemap: false,
   format: 'esm',
+  splitting: true, // grammars and the diff view load when first needed
   target: ['chrome110', 'firefox110', 'safari16'],
   outdir: path.join(out, 'assets'),
   entryNames: '[name]-[hash]',
   assetNames: '[name]-[hash]',
+  chunkNames: 'chunk-[hash]',
   jsx: 'automatic',
   legalComments: 'none',
   define: { 'process.env.NODE_ENV': dev ? '"development"' : '"production"' },
@@ -38,22 +40,44 @@ const result = await build({
 });
 
 const outputs = Object.keys(result.metafile.outputs).map((f) => path.resolve(f));
-const js = outputs.find((f) => f.endsWith('.js'));
-const css = outputs.find((f) => f.endsWith('.css'));
+const js = outputs.find((f) => path.basename(f).startsWith('app-') && f.endsWith('.js'));
+const css = outputs.find((f) => path.basename(f).startsWith('app-') && f.endsWith('.css'));
 const rel = (f) => '/' + path.relative(out, f).split(path.sep).join('/');
+// What the first paint needs: the entry and the chunks it imports statically (preloaded, so
+// they download side by side instead of one after another). Dynamic chunks load on demand.
+const meta = (f) => result.metafile.outputs[path.relative(process.cwd(), f)] ?? result.metafile.outputs[f];
+const initial = new Set();
+const visit = (f) => {
+  if (initial.has(f)) return;
+  initial.add(f);
+  for (const imp of meta(f)?.imports ?? []) {
+    if (imp.kind === 'import-statement') visit(path.resolve(imp.path));
+  }
+};
+visit(js);
+if (css) initial.add(css);
+const preloads = [...initial]
+  .filter((f) => f !== js && f.endsWith('.js'))
+  .map((f) => `<link rel="modulepreload" href="${rel(f)}">`)
+  .join('\n');
 let html = fs.readFileSync(path.join(here, 'index.html'), 'utf8').replace('%JS%', rel(js));
+html = html.replace('%PRELOAD%\n', preloads ? preloads + '\n' : '');
 html = css ? html.replace('%CSS%', rel(css)) : html.replace(/<link rel="stylesheet"[^>]*>\n/, '');
 fs.writeFileSync(path.join(out, 'index.html'), html);
 
 // Every file, with a gzip copy (served when the client accepts gzip).
 const files = [path.join(out, 'index.html'), ...outputs].sort();
+initial.add(path.join(out, 'index.html'));
 let gzTotal = 0;
+let gzInitial = 0;
 for (const f of files) {
   const gz = zlib.gzipSync(fs.readFileSync(f), { level: 9 });
   gzTotal += gz.length;
+  if (initial.has(f)) gzInitial += gz.length;
   fs.writeFileSync(f + '.gz', gz);
 }
-console.log(`web: ${files.length} files, ${(gzTotal / 1024).toFixed(1)} KiB gzipped -> ${out}`);
+const kb = (n) => `${(n / 1000).toFixed(1)} kB`;
+console.log(`web: ${files.length} files -> ${out}; gzipped: first load ${kb(gzInitial)}, all ${kb(gzTotal)}`);
 
 if (embed) writeEmbed(path.resolve(embed), files);
 

@@ -30,6 +30,22 @@ export function App() {
     setUnauthorizedHandler((message) => signOut(/expired/i.test(message) ? EXPIRED : `Signed out: ${message}`));
   }, [signOut]);
 
+  // A sign-in link opened in a tab that already shows the page changes only the fragment.
+  useEffect(() => {
+    const onHash = () => {
+      if (!/[#&]token=/.test(window.location.hash)) return;
+      const next = initialSession();
+      if (next.session) {
+        setNotice(null);
+        setSession(next.session);
+      } else if (next.notice) {
+        signOut(next.notice);
+      }
+    };
+    window.addEventListener('hashchange', onHash);
+    return () => window.removeEventListener('hashchange', onHash);
+  }, [signOut]);
+
   // Back to sign-in, saying why, the moment the token expires.
   useEffect(() => {
     if (!session?.expiresAt) return;
