@@ -51,6 +51,8 @@ export async function api<T = unknown>(
   if (!res.ok) {
     const obj = data && typeof data === 'object' ? (data as Record<string, unknown>) : {};
     const message = typeof obj.error === 'string' ? obj.error : `Request failed (${res.status})`;
+    const retry = Number(res.headers.get('Retry-After'));
+    if (retry > 0) obj.retryAfter = retry;
     if (res.status === 401) onUnauthorized(message);
     throw new ApiError(res.status, message, obj);
   }
