@@ -48,7 +48,7 @@ export function ProjectPage({ projectId }: { projectId: string }) {
     <WorkspaceProvider projectId={projectId}>
       <div className="project-page">
         <PanelGroup direction={narrow ? 'vertical' : 'horizontal'} autoSaveId={`polaris.split.${narrow ? 'v' : 'h'}`}>
-          <Panel defaultSize={narrow ? 45 : 32} minSize={20} className="pane">
+          <Panel defaultSize={narrow ? 50 : 32} minSize={20} className="pane">
             <ChatPanel projectId={projectId} projectName={project?.name ?? ''} />
           </Panel>
           <PanelResizeHandle className="resize-handle" />
