@@ -124,13 +124,15 @@ SiteLookup ResolveSitePath(std::string_view target) {
     if (segs.size() != 2) return {};
     return {SiteLookup::Kind::kAsset, "/assets/" + segs[1]};
   }
-  // A last segment with an extension names a file at the root (/index.html, /robots.txt);
-  // anything else is one of the page's own routes (/projects/:id), answered with the page.
+  // A single segment with an extension names a file at the root (/index.html, /robots.txt);
+  // the page's own routes (/projects, /projects/:id/...) are answered with the page. Anything
+  // else is a 404, as it was before there was a page.
   if (segs.size() == 1 && segs[0].find('.') != std::string::npos) {
     return {segs[0] == "index.html" ? SiteLookup::Kind::kIndex : SiteLookup::Kind::kAsset,
             "/" + segs[0]};
   }
-  return {SiteLookup::Kind::kIndex, "/index.html"};
+  if (segs.front() == "projects") return {SiteLookup::Kind::kIndex, "/index.html"};
+  return {};
 }
 
 bool AcceptsGzip(std::string_view accept_encoding) {
@@ -155,14 +157,8 @@ bool AcceptsGzip(std::string_view accept_encoding) {
 
 Response SiteResponse(const SiteLookup& where, const StaticSite::File* file,
                       std::string_view accept_encoding) {
-  if (!file) {
-    Response res;
-    res.status = 404;
-    res.content_type = "text/plain; charset=utf-8";
-    res.body = "Not found\n";
-    res.headers.emplace_back("X-Content-Type-Options", "nosniff");
-    return res;
-  }
+  // The same JSON 404 as every other unknown path.
+  if (!file) return ErrorResponse(404, "Not found");
   Response res;
   res.content_type = std::string(file->content_type);
   const bool gz = !file->gzip.empty() && AcceptsGzip(accept_encoding);

@@ -80,7 +80,8 @@ describe('routing', () => {
   test('unknown routes -> 404 with a JSON error', async () => {
     const c = ctx.client(newUser());
     const p = await newProject(c);
-    for (const path of ['/nope', '/', '/api/nope', '/api/projects/' + p + '/nope', '/api/conversations/' + fakeId('cnv') + '/nope', '/healthz/extra', '/api/files']) {
+    // ('/' and '/projects/...' are the web page's: tests/e2e/web_serving.test.mjs.)
+    for (const path of ['/nope', '/api/nope', '/api/projects/' + p + '/nope', '/api/conversations/' + fakeId('cnv') + '/nope', '/healthz/extra', '/api/files']) {
       const res = await c.get(path);
       expectStatus(res, 404, `GET ${path}`);
     }

@@ -260,11 +260,17 @@ describe('the page built into the binary', () => {
   });
 
   test('/index.html and the page\'s routes answer the same index.html', T, async () => {
-    for (const target of ['/index.html', '/projects/abc', '/projects/prj_abc/', '/projects/abc/files/src%20x?tab=1',
-      '/settings', '/some/deep/route/that/the/page/knows?x=1']) {
+    for (const target of ['/index.html', '/projects', '/projects/abc', '/projects/prj_abc/',
+      '/projects/abc/files/src%20x?tab=1']) {
       const res = await raw(ctx.server, target);
       expectPageHeaders(res, `GET ${target}`);
       assert.equal(res.text, index.text, `GET ${target} must answer index.html`);
+    }
+    // Paths that are not the page's routes stay 404s, as before there was a page.
+    for (const target of ['/nope', '/settings', '/some/deep/route?x=1', '/etc/passwd']) {
+      const res = await raw(ctx.server, target);
+      assert.equal(res.status, 404, `GET ${target}: ${res.status}`);
+      assert.doesNotMatch(res.text, /<!doctype html>/i, `GET ${target} must not answer the page`);
     }
   });
 

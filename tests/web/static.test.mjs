@@ -99,7 +99,7 @@ test('no escape from the page files, no directory listing', async () => {
     assert.equal(res.status, 404, `${t}: 404 expected, got ${res.status} ${res.body.slice(0, 200)}`);
     assert.doesNotMatch(res.body, /app-[\w-]+\.js/, `${t} must not list the assets`);
   }
-  // A page-route look-alike gets the page, never the file of that name.
+  // Not a page route: a 404, never the file of that name.
   const res = await rawGet('/etc/passwd');
   assert.doesNotMatch(res.body, /root:.*:0:0:/, '/etc/passwd leaked');
 });
