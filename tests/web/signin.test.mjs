@@ -2,7 +2,7 @@
 // being sent back to sign-in (told why) when the stored token has expired.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { polarisToken } from '../e2e/lib/server.mjs';
+import { makeToken, polarisToken } from '../e2e/lib/server.mjs';
 import { useStack, signInLink, waitForText, newUser } from './lib.mjs';
 
 const ctx = useStack();
@@ -67,6 +67,24 @@ test('a session whose token expires while the page is open returns to sign-in', 
   await page.getByRole('textbox', { name: 'Token' }).waitFor({ timeout: 15_000 });
   await waitForText(page.locator('body'), /expired/i, 'an "expired" notice');
   await pg.shot('expired-live');
+  pg.assertNoErrors();
+  await pg.close();
+});
+
+test('a stored token the server refuses (another secret) returns to sign-in saying so', async () => {
+  const pg = await ctx.open({ flow: '01' });
+  const { page } = pg;
+  await page.goto(ctx.stack.url);
+  await page.getByRole('textbox', { name: 'Token' }).waitFor();
+  // Well-formed and unexpired, so the page takes it; signed with a secret the server does not
+  // have, so the sync socket's Authenticate is refused.
+  const forged = makeToken(newUser('forger'), 'not-the-server-secret', { exp: nowSec() + 3600 });
+  await page.evaluate((t) => localStorage.setItem('polaris.token', t), forged);
+  await page.reload();
+  await page.getByRole('textbox', { name: 'Token' }).waitFor({ timeout: 15_000 });
+  await waitForText(page.locator('body'), /did not accept your token/i, 'a "refused" notice');
+  assert.equal(await page.evaluate(() => localStorage.getItem('polaris.token')), null, 'the token is dropped');
+  await pg.shot('refused-stored');
   pg.assertNoErrors();
   await pg.close();
 });

@@ -66,19 +66,37 @@ export function App() {
       />
     );
   }
-  return <SignedIn key={session.token} session={session} tokenRef={tokenRef} onSignOut={() => signOut(null)} />;
+  return (
+    <SignedIn
+      key={session.token}
+      session={session}
+      tokenRef={tokenRef}
+      onSignOut={() => signOut(null)}
+      onRefused={() =>
+        signOut(
+          session.expiresAt !== null && session.expiresAt <= Date.now() + 30_000
+            ? EXPIRED
+            : 'Signed out: the server did not accept your token.',
+        )
+      }
+    />
+  );
 }
 
 function SignedIn({
   session,
   tokenRef,
   onSignOut,
+  onRefused,
 }: {
   session: Session;
   tokenRef: React.MutableRefObject<string>;
   onSignOut: () => void;
+  onRefused: () => void;
 }) {
-  const client = useMemo(() => createConvexClient(() => tokenRef.current), [tokenRef]);
+  const refused = useRef(onRefused);
+  refused.current = onRefused;
+  const client = useMemo(() => createConvexClient(() => tokenRef.current, () => refused.current()), [tokenRef]);
   useEffect(() => () => void client.close(), [client]);
   const path = usePath();
   const project = /^\/projects\/([^/]+)\/?$/.exec(path);

@@ -6,11 +6,18 @@ import { anyApi } from 'convex/server';
 
 export const convexApi = anyApi;
 
-export function createConvexClient(getToken: () => string): ConvexReactClient {
+// onRefused: the server turned the token down on the sync socket (signed by another secret,
+// revoked, expired early): the page signs out and says so.
+export function createConvexClient(getToken: () => string, onRefused: () => void): ConvexReactClient {
   const client = new ConvexReactClient(window.location.origin, {
     skipConvexDeploymentUrlCheck: true,
     unsavedChangesWarning: false,
   });
-  client.setAuth(async () => getToken() || null);
+  client.setAuth(
+    async () => getToken() || null,
+    (authenticated) => {
+      if (!authenticated) onRefused();
+    },
+  );
   return client;
 }
