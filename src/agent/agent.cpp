@@ -149,12 +149,15 @@ awaitable<bool> RunExecution::Begin() {
     project_id_ = run->project_id;
     message_id_ = msg->id;
     conversation_id_ = msg->conversation_id;
-    history = repo.ListMessages(run->conversation_id);
-    summary = ProjectSummary(repo, run->project_id);
     ok = true;
     return true;
   });
   if (!ok) co_return false;
+  // The prompt's inputs are reads: a reader takes them, so the writer holds only the claim.
+  co_await deps_.db.Read([&](Repo& repo) {
+    history = repo.ListMessages(conversation_id_);
+    summary = ProjectSummary(repo, project_id_);
+  });
   base_messages_ = json::array{{{"role", "system"}, {"content", SystemPrompt(summary)}}};
   for (auto& m : HistoryMessages(history, message_id_)) base_messages_.push_back(std::move(m));
   flushed_ = cp_.content;
@@ -279,12 +282,21 @@ awaitable<RunOutcome> RunExecution::ExecutePendingCalls() {
     std::string args(fn.at("arguments").as_string());
     std::string result_text;
     if (over_limit) CountLimitHit("tool_calls_per_step");
+    // A tool that only reads runs on a reader (a search over a large project must not hold
+    // the writer that every user's writes wait for); the fenced write records its result.
+    std::optional<json::object> read_result;
+    if (!over_limit && IsReadOnlyTool(name)) {
+      co_await deps_.db.Read([&](Repo& repo) {
+        read_result = ExecuteTool(repo, project_id_, name, args, NowMillis());
+      });
+    }
     bool ok = co_await Fenced([&](Repo& repo, Run&, Message& m) {
       json::object result =
-          over_limit ? json::object{{"success", false},
+          over_limit    ? json::object{{"success", false},
                                     {"error", "Not run: a step may make at most " +
-                                                  std::to_string(max_calls) + " tool calls"}}
-                     : ExecuteTool(repo, project_id_, name, args, NowMillis());
+                                                     std::to_string(max_calls) + " tool calls"}}
+          : read_result ? std::move(*read_result)
+                        : ExecuteTool(repo, project_id_, name, args, NowMillis());
       json::object limited = LimitToolResult(std::move(result), max_result);
       if (limited.contains("truncated")) CountLimitHit("tool_result_bytes");
       result_text = json::serialize(limited);

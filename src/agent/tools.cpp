@@ -463,6 +463,7 @@ struct ToolSpec {
   std::string_view description;
   std::string_view parameters;  // JSON schema
   Handler run;
+  bool read_only = false;  // runs on a store reader (see IsReadOnlyTool)
 };
 
 constexpr ToolSpec kTools[] = {
@@ -478,14 +479,14 @@ constexpr ToolSpec kTools[] = {
      R"json({"type":"object","properties":{
           "path":{"type":"string","description":"Path relative to the project root, e.g. src/app.ts"}},
         "required":["path"]})json",
-     ReadFile},
+     ReadFile, true},
     {"list_files",
      "List the files and folders directly inside a folder (not recursive), folders first. "
      "Omit path for the project root. Use get_project_structure to see every file at once.",
      R"json({"type":"object","properties":{
           "path":{"type":"string","description":"Folder path relative to the project root; omit for the root"}},
         "required":[]})json",
-     ListFiles},
+     ListFiles, true},
     {"delete_file",
      "Delete a file, or a folder together with everything inside it. This cannot be undone.",
      R"json({"type":"object","properties":{
@@ -516,11 +517,11 @@ constexpr ToolSpec kTools[] = {
           "glob":{"type":"string","description":"Only search files whose path matches this gitignore-style glob: *.ts matches at any depth, src/**/*.tsx only under src, {a,b} gives alternatives, a folder path selects everything inside it"},
           "caseSensitive":{"type":"boolean","description":"Match case exactly (default false)"}},
         "required":["pattern"]})json",
-     SearchFiles},
+     SearchFiles, true},
     {"get_project_structure",
      "List the path of every file in the project, sorted. A good first step to see what "
      "exists.",
-     R"json({"type":"object","properties":{},"required":[]})json", GetProjectStructure},
+     R"json({"type":"object","properties":{},"required":[]})json", GetProjectStructure, true},
 };
 
 const ToolSpec* FindTool(std::string_view name) {
@@ -529,6 +530,15 @@ const ToolSpec* FindTool(std::string_view name) {
   }
   return nullptr;
 }
+
+}  // namespace
+
+bool IsReadOnlyTool(std::string_view name) {
+  const ToolSpec* tool = FindTool(name);
+  return tool && tool->read_only;
+}
+
+namespace {
 
 std::string UnknownTool(std::string_view name) {
   std::string known;

@@ -29,6 +29,11 @@ boost::json::array ToolDefinitions();
 boost::json::object ExecuteTool(Repo& repo, const std::string& project_id, std::string_view name,
                                 std::string_view arguments_json, Millis now);
 
+// True for the tools that only read the project (read_file, list_files, search_files,
+// get_project_structure). The agent runs them on a store reader, so a long search never holds
+// the single writer; only the short write that records the result goes through it.
+bool IsReadOnlyTool(std::string_view name);
+
 // A short summary of the project's files for the system prompt: up to max_paths file paths
 // (sorted), then "... and N more".
 std::string ProjectSummary(Repo& repo, const std::string& project_id, std::size_t max_paths = 200);

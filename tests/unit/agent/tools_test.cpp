@@ -150,6 +150,16 @@ TEST(AgentToolsDefinitions, OffersTheEightToolsWithObjectSchemas) {
                                           "get_project_structure"}));
 }
 
+// The read-only ones run on a store reader; anything that writes must stay on the writer.
+TEST(AgentToolsDefinitions, OnlyTheToolsThatReadAreReadOnly) {
+  for (const char* t : {"read_file", "list_files", "search_files", "get_project_structure"}) {
+    EXPECT_TRUE(IsReadOnlyTool(t)) << t;
+  }
+  for (const char* t : {"write_file", "delete_file", "rename_file", "create_folder", "nope", ""}) {
+    EXPECT_FALSE(IsReadOnlyTool(t)) << t;
+  }
+}
+
 TEST(AgentToolsDefinitions, RequiredArgumentsMatchTheInterface) {
   std::map<std::string, Strings> required;
   for (const auto& d : ToolDefinitions()) {
