@@ -7,10 +7,20 @@ import { setApiToken, setUnauthorizedHandler } from '../lib/api';
 import { createConvexClient } from '../lib/convex';
 import { navigate, usePath } from '../lib/router';
 import { SignIn } from '../signin/SignIn';
+import { ErrorBoundary } from '../ui/ErrorBoundary';
 import { ProjectsHome } from '../home/ProjectsHome';
 import { ProjectPage } from '../project/ProjectPage';
 
 const EXPIRED = 'Your session has expired. Sign in again.';
+
+// "/projects/%ZZ" is no id at all; the page then says the project was not found.
+function safeDecode(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
+}
 
 export function App() {
   const initial = useMemo(initialSession, []);
@@ -18,9 +28,16 @@ export function App() {
   const [notice, setNotice] = useState<string | null>(initial.notice);
   const tokenRef = useRef(session?.token ?? '');
   tokenRef.current = session?.token ?? '';
-  setApiToken(tokenRef.current);
+  // Kept after a sign-out on purpose: the panes being torn down still save what they hold
+  // (an editor's last keystrokes) with the token that was current.
+  if (session) setApiToken(session.token);
+  const signedIn = useRef(session !== null);
+  signedIn.current = session !== null;
 
+  // Once signed out, later refusals (a save on the way out) change nothing and keep the notice.
   const signOut = useCallback((why: string | null) => {
+    if (!signedIn.current) return;
+    signedIn.current = false;
     clearToken();
     setSession(null);
     setNotice(why);
@@ -50,7 +67,13 @@ export function App() {
   useEffect(() => {
     if (!session?.expiresAt) return;
     const ms = session.expiresAt - Date.now();
-    const t = window.setTimeout(() => signOut(EXPIRED), Math.max(0, Math.min(ms, 2 ** 31 - 1)));
+    // setTimeout holds at most 2^31-1 ms (24.8 days): a longer token re-arms the timer.
+    const limit = 2 ** 31 - 1;
+    if (ms > limit) {
+      const t = window.setTimeout(() => setSession((s) => (s ? { ...s } : s)), limit);
+      return () => window.clearTimeout(t);
+    }
+    const t = window.setTimeout(() => signOut(EXPIRED), Math.max(0, ms));
     return () => window.clearTimeout(t);
   }, [session, signOut]);
 
@@ -123,7 +146,9 @@ function SignedIn({
           </button>
         </header>
         <main className="content">
-          {project ? <ProjectPage key={project[1]} projectId={decodeURIComponent(project[1])} /> : <ProjectsHome />}
+          <ErrorBoundary key={path}>
+            {project ? <ProjectPage key={project[1]} projectId={safeDecode(project[1])} /> : <ProjectsHome />}
+          </ErrorBoundary>
         </main>
       </div>
     </ConvexProvider>

@@ -30,6 +30,7 @@ export async function importZip(file: File, onStage: (stage: string) => void): P
   const { projectId } = await api<{ projectId: string }>('POST', '/api/projects', { name });
   const result: ImportResult = { projectId, name, written: 0, skipped: [...skipped] };
   const batches = batchFiles(files, BATCH_BYTES);
+  let sent = 0; // batches written
   try {
     for (const [i, batch] of batches.entries()) {
       onStage(`Uploading ${files.length} files${batches.length > 1 ? ` (part ${i + 1} of ${batches.length})` : ''}…`);
@@ -40,9 +41,16 @@ export async function importZip(file: File, onStage: (stage: string) => void): P
       );
       result.written += res.written;
       result.skipped.push(...(res.skipped ?? []));
+      sent = i + 1;
     }
   } catch (e) {
-    if (result.written > 0) return { ...result, error: (e as Error).message };
+    if (result.written > 0) {
+      // The batches that never went out are reported too, so the list is complete.
+      const reason = `not uploaded: ${(e as Error).message}`;
+      for (const batch of batches.slice(sent)) for (const f of batch) result.skipped.push({ path: f.path, reason });
+      result.skipped.sort((a, b) => a.path.localeCompare(b.path));
+      return { ...result, error: (e as Error).message };
+    }
     // Nothing landed: an empty project named after the zip would only be clutter.
     await api('DELETE', `/api/projects/${encodeURIComponent(projectId)}`).catch(() => {});
     throw e;

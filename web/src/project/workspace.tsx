@@ -65,9 +65,15 @@ export function WorkspaceProvider({ projectId, children }: { projectId: Id; chil
   // Tabs of files that no longer exist close themselves.
   useEffect(() => {
     if (!files) return;
-    setTabs((t) => t.filter((id) => index.byId.get(id)?.type === 'file'));
-    setActiveTab((a) => (a && index.byId.has(a) ? a : null));
+    const alive = (id: Id) => index.byId.get(id)?.type === 'file';
+    setTabs((t) => (t.every(alive) ? t : t.filter(alive)));
   }, [files, index]);
+  // A closed active tab hands over to the last remaining one, so one tab stays selected.
+  useEffect(() => {
+    if (activeTab && tabs.includes(activeTab)) return;
+    const next = tabs[tabs.length - 1] ?? null;
+    if (next !== activeTab) setActiveTab(next);
+  }, [tabs, activeTab]);
 
   const markSeen = useCallback(
     (id: Id, updatedAt?: number) => {

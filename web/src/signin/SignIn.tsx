@@ -8,7 +8,10 @@ import './signin.css';
 async function serverRefusal(token: string): Promise<string | null> {
   let res: Response;
   try {
-    res = await fetch('/api/projects', { headers: { Authorization: `Bearer ${token}` } });
+    res = await fetch('/api/projects', {
+      headers: { Authorization: `Bearer ${token}` },
+      signal: AbortSignal.timeout(15_000),
+    });
   } catch {
     return 'The server cannot be reached. Check that polaris is running.';
   }

@@ -82,7 +82,7 @@ export function ChatPanel({ projectId, projectName }: { projectId: string; proje
       )}
       <Composer
         onSend={actions.send}
-        sending={actions.sending}
+        sending={actions.sending || actions.creating}
         onStop={running ? () => void actions.stop(running._id) : undefined}
         stopping={actions.stopping}
         focusToken={focusToken}
