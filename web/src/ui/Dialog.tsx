@@ -1,4 +1,5 @@
-// A modal dialog: Escape or the backdrop cancels; focus starts inside it.
+// A modal dialog: Escape or the backdrop cancels; focus starts inside it (once, on opening:
+// callers pass inline callbacks, and a re-render must not pull focus back).
 import { useEffect, useRef } from 'react';
 
 export function Dialog({
@@ -11,16 +12,18 @@ export function Dialog({
   children: React.ReactNode;
 }) {
   const ref = useRef<HTMLDivElement>(null);
+  const cancel = useRef(onCancel);
+  cancel.current = onCancel;
   useEffect(() => {
     const el = ref.current;
     const first = el?.querySelector<HTMLElement>('input, textarea, button.primary, button.danger, button');
     first?.focus();
     const onKey = (e: KeyboardEvent) => {
-      if (e.key === 'Escape') onCancel();
+      if (e.key === 'Escape') cancel.current();
     };
     window.addEventListener('keydown', onKey);
     return () => window.removeEventListener('keydown', onKey);
-  }, [onCancel]);
+  }, []);
   return (
     <div className="dialog-backdrop" onMouseDown={(e) => e.target === e.currentTarget && onCancel()}>
       <div className="dialog" role="dialog" aria-modal="true" aria-label={title} ref={ref}>

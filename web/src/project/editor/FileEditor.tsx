@@ -1,7 +1,8 @@
 // One open file: its CodeMirror view (kept for the tab's lifetime, so undo history, cursor
 // and scroll survive tab switches), its autosave, and its reconciliation with the live
 // document: changes made elsewhere (the assistant) replace a clean editor at once, and ask
-// the user when the editor holds unsaved edits.
+// the user when the editor holds unsaved edits. Unsaved edits of a file deleted meanwhile
+// are handed to the editor area (onOrphan) rather than dropped.
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { Compartment, EditorState, Transaction, type Extension } from '@codemirror/state';
 import {
@@ -32,7 +33,8 @@ export type EditorHandle = {
   /** Ctrl/Cmd+S: saves now (overwriting a pending remote change, as "Keep mine" would). */
   saveNow: () => Promise<boolean>;
   /** Before closing: saves what is unsaved and waits (briefly) for the live copy to show it,
-   * so the user's own save is marked seen. False when the save failed. */
+   * so the user's own save is marked seen. False when the save failed or a remote change
+   * turned up (hasConflict). */
   flush: () => Promise<boolean>;
   isDirty: () => boolean;
   status: () => SaveStatus;
@@ -43,6 +45,9 @@ export type EditorHandle = {
 
 type Conflict = { content: string; updatedAt: number };
 
+/** Unsaved text of a file that was deleted while it was open. */
+export type Orphan = { path: string; text: string };
+
 const ECHO_WAIT_MS = 2000;
 
 export function FileEditor({
@@ -51,12 +56,14 @@ export function FileEditor({
   active,
   onStatus,
   register,
+  onOrphan,
 }: {
   id: Id;
   path: string;
   active: boolean;
   onStatus: (id: Id, s: SaveStatus) => void;
   register: (id: Id, handle: EditorHandle | null) => void;
+  onOrphan: (o: Orphan) => void;
 }) {
   const { markSeen, index } = useWorkspace();
   const exists = index.byId.has(id);
@@ -66,6 +73,9 @@ export function FileEditor({
   const saver = useRef<Autosaver | null>(null);
   const [conflict, setConflict] = useState<Conflict | null>(null);
   const [quick, setQuick] = useState<QuickEditRequest | null>(null);
+  // The path is gone from the index once the file is deleted; the notice still needs it.
+  const knownPath = useRef(path);
+  if (path) knownPath.current = path;
   const [language, setLanguage] = useState<Extension>([]);
   useEffect(() => {
     let current = true;
@@ -80,16 +90,17 @@ export function FileEditor({
   const languageSlot = useRef(new Compartment()).current;
 
   // Callbacks handed to CodeMirror and the saver once read the latest props through here.
-  const latest = useRef({ path, active, doc, exists, conflict, markSeen, onStatus });
-  latest.current = { path, active, doc, exists, conflict, markSeen, onStatus };
+  const latest = useRef({ path, active, doc, exists, conflict, markSeen, onStatus, onOrphan });
+  latest.current = { path, active, doc, exists, conflict, markSeen, onStatus, onOrphan };
 
   const showConflict = (c: Conflict | null) => {
     latest.current.conflict = c;
     setConflict(c);
   };
 
-  // Versions up to this updatedAt were overwritten by our own saves.
-  const staleUpTo = useRef(0);
+  // The newest live version already decided on (taken, asked about, or in sync). An older
+  // one showing after our save is the version that save replaced: its echo is on the way.
+  const handled = useRef(0);
   // Waiting for the live document to catch up with our last save (see flush).
   const echoWaiters = useRef<(() => void)[]>([]);
 
@@ -97,11 +108,18 @@ export function FileEditor({
   const reconcile = useCallback(() => {
     const s = saver.current;
     const { doc: d, conflict: pending, markSeen: seen } = latest.current;
-    if (!view || !s || !d || s.saving !== null) return; // a save in flight: decide once it lands
+    if (!view || !s || !d) return;
     const remote = d.content ?? '';
-    // The live document may still be the version our last save replaced: not a change.
-    if (remote !== s.synced && d.updatedAt <= staleUpTo.current) return;
+    const fresh = d.updatedAt > handled.current;
+    // One of our own saves coming back while a newer one is still on its way: nothing to decide.
+    if (fresh && s.isEcho(remote) && (s.saving !== null || s.awaitingEcho)) {
+      handled.current = d.updatedAt;
+      seen(id, d.updatedAt);
+      return;
+    }
+    if (s.saving !== null) return; // a save in flight: decide once it lands
     if (remote === s.synced) {
+      handled.current = Math.max(handled.current, d.updatedAt);
       if (pending) {
         showConflict(null);
         s.adopt(remote);
@@ -111,6 +129,8 @@ export function FileEditor({
       for (const done of echoWaiters.current.splice(0)) done();
       return;
     }
+    if (!fresh) return;
+    handled.current = d.updatedAt;
     const text = view.state.doc.toString();
     if (text === remote || text === s.synced) {
       replaceDoc(view, remote, { undoable: false });
@@ -133,9 +153,6 @@ export function FileEditor({
     const s = new Autosaver(id, initial, {
       getText: () => created!.state.doc.toString(),
       onStatus: (st) => latest.current.onStatus(id, st),
-      onWrite: () => {
-        staleUpTo.current = Math.max(staleUpTo.current, latest.current.doc?.updatedAt ?? 0);
-      },
       onSettled: () => reconcileRef.current(),
     });
     created = new EditorView({
@@ -171,14 +188,18 @@ export function FileEditor({
     // Later language changes (a rename) go through the compartment; see below.
   }, [doc, view, id]);
 
-  // Unmounting (tab closed, page left) saves what is unsaved, unless the file is gone.
+  // Unmounting (tab closed, page left) saves what is unsaved. A pending conflict stays unsaved
+  // (leaving asked first: EditorArea's navigation guard); a deleted file's edits go to onOrphan.
   const discarded = useRef(false);
   useEffect(() => {
     if (!view) return;
     return () => {
       const s = saver.current;
-      const { doc: d, exists: there, conflict: pending } = latest.current;
-      if (s && !discarded.current && d && there && !pending && s.isDirty()) void s.save();
+      const { doc: d, exists: there, conflict: pending, onOrphan: orphan } = latest.current;
+      if (s && !discarded.current && s.isDirty()) {
+        if (!there || d === null) orphan({ path: knownPath.current, text: view.state.doc.toString() });
+        else if (!pending) void s.save();
+      }
       s?.dispose();
       view.destroy();
     };
@@ -220,7 +241,11 @@ export function FileEditor({
   const flush = useCallback(async () => {
     const s = saver.current;
     if (!s) return true;
-    if ((s.isDirty() || s.saving !== null) && !(await s.save())) return false;
+    // Typing during a request is saved by the next round; a remote change found meanwhile stops.
+    while ((s.isDirty() || s.saving !== null) && !latest.current.conflict) {
+      if (!(await s.save())) return false;
+    }
+    if (latest.current.conflict) return false;
     if ((latest.current.doc?.content ?? '') !== s.synced) {
       await new Promise<void>((resolve) => {
         echoWaiters.current.push(resolve);
@@ -263,7 +288,7 @@ export function FileEditor({
         {doc === undefined && <p className="editor-note muted">Loading…</p>}
         {doc === null && <p className="editor-note muted">This file no longer exists.</p>}
         {view && quick && (
-          <QuickEditPanel view={view} request={quick} language={language} onClose={() => setQuick(null)} />
+          <QuickEditPanel key={quick.id} view={view} request={quick} language={language} onClose={() => setQuick(null)} />
         )}
       </div>
     </div>

@@ -1,7 +1,8 @@
 // Saving one open file: PATCH /api/files/:id {content} after a pause in typing, or at once
 // (Ctrl/Cmd+S, closing the tab). One request at a time; edits made meanwhile are saved
-// right after. `synced` is the content the editor and the server last agreed on: the editor
-// is dirty while its text differs from it.
+// right after, once what arrived during the request has been looked at (a remote change
+// there stops the next save: the user decides first). `synced` is the content the editor
+// and the server last agreed on: the editor is dirty while its text differs from it.
 import { api, type Id } from '../../lib/api';
 
 export type SaveStatus =
@@ -24,6 +25,8 @@ export class Autosaver {
   private timer = 0;
   private again = false;
   private waiters: ((ok: boolean) => void)[] = [];
+  // Texts sent whose echo has not come back through the live document yet, oldest first.
+  private unconfirmed: string[] = [];
 
   constructor(
     private readonly id: Id,
@@ -31,9 +34,8 @@ export class Autosaver {
     private readonly hooks: {
       getText: () => string;
       onStatus: (s: SaveStatus) => void;
-      /** A PATCH is about to be sent. */
-      onWrite: () => void;
-      /** A PATCH finished (either way) with no other queued. */
+      /** A PATCH finished (either way): the live document may be looked at again. A queued
+       * save is sent after this only when it left the saver unpaused. */
       onSettled: () => void;
     },
   ) {
@@ -55,7 +57,22 @@ export class Autosaver {
     if (!this.paused) this.timer = window.setTimeout(() => void this.save(), DELAY_MS);
   }
 
-  /** Saves now; resolves true once the server holds the editor's text. */
+  /** True while a sent text has not been seen back in the live document. */
+  get awaitingEcho() {
+    return this.unconfirmed.length > 0;
+  }
+
+  /** The live document shows `content`: true when that is one of our own saves coming back
+   * (it and every older save are then taken as seen). */
+  isEcho(content: string) {
+    const i = this.unconfirmed.lastIndexOf(content);
+    if (i < 0) return false;
+    this.unconfirmed.splice(0, i + 1);
+    return true;
+  }
+
+  /** Saves now; resolves true once the server holds the editor's text as it is now (typing
+   * during the request is saved next, but does not make this save fail). */
   save(): Promise<boolean> {
     window.clearTimeout(this.timer);
     this.paused = false;
@@ -92,24 +109,28 @@ export class Autosaver {
     }
     this.saving = text;
     this.setStatus({ kind: 'saving' });
-    this.hooks.onWrite();
+    this.unconfirmed.push(text);
     let error: string | null = null;
     try {
       await api('PATCH', `/api/files/${this.id}`, { content: text }, { signal: AbortSignal.timeout(SAVE_TIMEOUT_MS) });
       this.synced = text;
     } catch (e) {
       error = (e as Error).message || 'unknown error';
+      const i = this.unconfirmed.lastIndexOf(text);
+      if (i >= 0) this.unconfirmed.splice(i, 1);
     }
     this.saving = null;
-    if (this.again) {
-      this.again = false;
+    const queued = this.again;
+    this.again = false;
+    this.hooks.onSettled();
+    if (queued && !this.paused) {
       void this.run();
       return;
     }
-    if (error !== null) this.setStatus({ kind: 'error', message: error });
+    if (error !== null && this.isDirty()) this.setStatus({ kind: 'error', message: error });
     else this.setStatus(this.isDirty() ? { kind: 'unsaved' } : { kind: 'saved' });
-    this.settle(error === null && !this.isDirty());
-    this.hooks.onSettled();
+    // A queued save stopped by a conflict has not saved the text it was asked to.
+    this.settle(error === null && !queued);
   }
 
   private settle(ok: boolean) {

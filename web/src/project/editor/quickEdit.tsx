@@ -1,23 +1,31 @@
 // Quick edit: Ctrl/Cmd+K on a selection opens a small panel near it; the instruction goes to
 // POST /api/quick-edit and the answer is shown as a diff of the selection, to accept or
 // reject. The selected range is tracked through later edits (and highlighted meanwhile),
-// so Accept replaces exactly it, or says so when it was edited in the meantime.
+// so Accept replaces exactly it, or says so when it was edited in the meantime. Each Ctrl+K
+// is a new request with its own id: the panel is keyed by it, and the tracked range belongs
+// to it, so a replaced panel can neither apply its answer nor clear the new range.
 import { useEffect, useRef, useState } from 'react';
 import { EditorState, Prec, StateEffect, StateField, type Extension } from '@codemirror/state';
 import { Decoration, EditorView, keymap } from '@codemirror/view';
 import { api } from '../../lib/api';
 import { editorTheme } from './theme';
 
-type Range = { from: number; to: number; touched: boolean };
+type Range = { id: number; from: number; to: number; touched: boolean };
 
-const setRange = StateEffect.define<{ from: number; to: number } | null>();
+const setRange = StateEffect.define<{ id: number; from: number; to: number }>();
+/** Drops the range of that request, if it is still the current one. */
+const clearRange = StateEffect.define<number>();
 
 const rangeField = StateField.define<Range | null>({
   create: () => null,
   update(value, tr) {
-    for (const e of tr.effects) if (e.is(setRange)) return e.value && { ...e.value, touched: false };
+    for (const e of tr.effects) {
+      if (e.is(setRange)) return { ...e.value, touched: false };
+      if (e.is(clearRange) && value?.id === e.value) return null;
+    }
     if (!value || !tr.docChanged) return value;
     return {
+      id: value.id,
       from: tr.changes.mapPos(value.from, 1),
       to: Math.max(tr.changes.mapPos(value.from, 1), tr.changes.mapPos(value.to, -1)),
       touched: value.touched || tr.changes.touchesRange(value.from, value.to) !== false,
@@ -30,12 +38,15 @@ const rangeField = StateField.define<Range | null>({
 });
 
 export type QuickEditRequest = {
+  id: number;
   from: number;
   to: number;
   selectedCode: string;
   fullCode: string;
   anchor: { top: number; left: number };
 };
+
+let lastRequestId = 0;
 
 /** Ctrl/Cmd+K with a selection calls onOpen with what the panel needs. */
 export function quickEdit(onOpen: (req: QuickEditRequest) => void): Extension {
@@ -49,8 +60,10 @@ export function quickEdit(onOpen: (req: QuickEditRequest) => void): Extension {
           run(view) {
             const { from, to } = view.state.selection.main;
             if (from === to) return false;
-            view.dispatch({ effects: setRange.of({ from, to }) });
+            const id = ++lastRequestId;
+            view.dispatch({ effects: setRange.of({ id, from, to }) });
             onOpen({
+              id,
               from,
               to,
               selectedCode: view.state.sliceDoc(from, to),
@@ -99,9 +112,9 @@ export function QuickEditPanel({
     inputRef.current?.focus();
     return () => {
       inflight.current?.abort();
-      view.dispatch({ effects: setRange.of(null) });
+      view.dispatch({ effects: clearRange.of(request.id) });
     };
-  }, [view]);
+  }, [view, request.id]);
 
   const close = () => {
     onClose();
@@ -142,7 +155,7 @@ export function QuickEditPanel({
 
   const accept = (editedCode: string) => {
     const range = view.state.field(rangeField, false);
-    if (!range || range.touched) {
+    if (!range || range.id !== request.id || range.touched) {
       setError('The selected code was edited meanwhile, so the change was not applied. Select it again and retry.');
       return;
     }
@@ -238,29 +251,33 @@ function Review({
 }) {
   const host = useRef<HTMLDivElement>(null);
   const same = editedCode === original;
+  const [diffFailed, setDiffFailed] = useState<string | null>(null);
   useEffect(() => {
     if (same || !host.current) return;
     const parent = host.current;
     let diff: EditorView | null = null;
     let current = true;
-    // The diff view is its own chunk: only quick edit needs it.
-    import('@codemirror/merge').then(({ unifiedMergeView }) => {
-      if (!current) return;
-      diff = new EditorView({
-        parent,
-        state: EditorState.create({
-          doc: editedCode,
-          extensions: [
-            unifiedMergeView({ original, mergeControls: false, gutter: true }),
-            language,
-            editorTheme,
-            EditorState.readOnly.of(true),
-            EditorView.editable.of(false),
-            EditorView.contentAttributes.of({ 'aria-label': 'Proposed change' }),
-          ],
-        }),
-      });
-    });
+    // The diff view is its own chunk: only quick edit needs it. When it cannot be loaded
+    // (network, a server now serving a newer build) both versions are shown as plain text.
+    import('@codemirror/merge')
+      .then(({ unifiedMergeView }) => {
+        if (!current) return;
+        diff = new EditorView({
+          parent,
+          state: EditorState.create({
+            doc: editedCode,
+            extensions: [
+              unifiedMergeView({ original, mergeControls: false, gutter: true }),
+              language,
+              editorTheme,
+              EditorState.readOnly.of(true),
+              EditorView.editable.of(false),
+              EditorView.contentAttributes.of({ 'aria-label': 'Proposed change' }),
+            ],
+          }),
+        });
+      })
+      .catch((e) => current && setDiffFailed((e as Error).message || 'unknown error'));
     return () => {
       current = false;
       diff?.destroy();
@@ -272,7 +289,21 @@ function Review({
 
   return (
     <div className="quick-edit-review">
-      {same ? <p className="muted">No change was suggested for this selection.</p> : <div className="quick-edit-diff" ref={host} />}
+      {same ? (
+        <p className="muted">No change was suggested for this selection.</p>
+      ) : diffFailed === null ? (
+        <div className="quick-edit-diff" ref={host} />
+      ) : (
+        <>
+          <p className="quick-edit-error" role="alert">
+            The diff view could not be loaded ({diffFailed}).
+          </p>
+          <span className="muted">Before</span>
+          <pre className="quick-edit-plain">{original}</pre>
+          <span className="muted">After</span>
+          <pre className="quick-edit-plain">{editedCode}</pre>
+        </>
+      )}
       <div className="quick-edit-actions">
         <button type="button" className="primary" ref={acceptRef} onClick={onAccept} disabled={same}>
           Accept
