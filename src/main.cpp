@@ -12,6 +12,7 @@
 #include "auth/secret.h"
 #include "cli/options.h"
 #include "domain/limits.h"
+#include "domain/live_tail.h"
 #include "domain/rate_limiter.h"
 #include "domain/user_slots.h"
 #include "http/api.h"
@@ -96,6 +97,7 @@ int Serve(const cli::ServeOptions& o) {
     // Before the server: connections still open at exit release their stream slots while
     // the server's event loop is destroyed.
     UserSlots streams;
+    LiveTail live;  // streamed text, from runs to watchers, ahead of the store
     http::Server server({o.host, o.port, threads, &metrics, std::nullopt}, router);
     // Live updates: every commit advances the protocol clock and re-runs the live queries
     // that read what it changed.
@@ -108,7 +110,7 @@ int Serve(const cli::ServeOptions& o) {
     realtime::MutationLog mutations(static_cast<std::size_t>(CurrentLimits().mutation_log_bytes));
     realtime::SyncDeps sync{hub, db, clock, mutations, **verifier, streams};
     server.EnableSync(sync);
-    realtime::ConversationEvents events(server.context().get_executor(), hub);
+    realtime::ConversationEvents events(server.context().get_executor(), hub, &live);
     agent::AgentConfig agent_config;
     if (auto steps = EnvOpt("POLARIS_MAX_STEPS"))
       agent_config.max_steps = std::max(1, std::atoi(steps->c_str()));
@@ -116,7 +118,7 @@ int Serve(const cli::ServeOptions& o) {
       agent_config.flush_interval =
           std::chrono::milliseconds(std::clamp(std::atoi(flush->c_str()), 10, 1000));
     runs::RunManager runs(server.context().get_executor(),
-                          agent::AgentDeps{db, chain, agent_config, &metrics},
+                          agent::AgentDeps{db, chain, agent_config, &metrics, &live},
                           runs::RunManagerConfig{o.max_runs});
     RateLimiter message_rate, ai_rate;
     http::AppContext app{db, runs, chain, message_rate, ai_rate};

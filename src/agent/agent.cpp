@@ -15,6 +15,7 @@
 #include "domain/clock.h"
 #include "domain/ids.h"
 #include "domain/limits.h"
+#include "domain/live_tail.h"
 #include "providers/chain.h"
 #include "store/store_client.h"
 
@@ -93,6 +94,9 @@ class RunExecution {
   // with the next step: on resume, the transcript gets back the results recorded since.
   void RestoreRecordedResults(const Message& msg);
   json::array StepMessages() const;
+  // Tells the live tail the message's content as it is now (nothing once the message is no
+  // longer ours: a cancel or a takeover ends what watchers may see from this attempt).
+  void Live();
 
   AgentDeps& deps_;
   std::string run_id_;
@@ -332,8 +336,23 @@ awaitable<RunOutcome> RunExecution::Finish(RunOutcome outcome, std::optional<std
   co_return ok ? outcome : Interrupted();
 }
 
+void RunExecution::Live() {
+  if (!deps_.tail || fenced_out_ || cancel_.cancelled()) return;
+  deps_.tail->Publish(conversation_id_, message_id_, Compose(cp_.content, step_text_));
+}
+
 awaitable<RunOutcome> RunExecution::Execute() {
   if (!co_await Begin()) co_return RunOutcome::kFencedOut;
+  // However the attempt ends, its final state is committed by then: the store takes over.
+  struct EndLive {
+    LiveTail* tail;
+    const std::string& conversation_id;
+    const std::string& message_id;
+    ~EndLive() {
+      if (tail) tail->End(conversation_id, message_id);
+    }
+  } end_live{deps_.tail, conversation_id_, message_id_};
+  Live();  // resumed from the checkpoint: that is the content now
   if (auto r = co_await ExecutePendingCalls(); r != RunOutcome::kCompleted) co_return r;
 
   while (cp_.steps < deps_.config.max_steps) {
@@ -343,10 +362,12 @@ awaitable<RunOutcome> RunExecution::Execute() {
     step_text_.clear();
     auto on_text = [this](std::string_view t) -> awaitable<void> {
       step_text_.append(t);
+      Live();
       co_await Flush(false);
     };
     auto on_reset = [this]() -> awaitable<void> {
       step_text_.clear();  // a retry on the next provider replaces this step's text
+      Live();
       co_await Flush(true);
     };
     // The step and the flush ticker run side by side; `||` cancels the ticker (and waits
@@ -360,6 +381,7 @@ awaitable<RunOutcome> RunExecution::Execute() {
       co_return Interrupted();
     if (!res.ok()) co_return co_await Finish(RunOutcome::kFailed, res.error);
     step_text_ = res.text;
+    Live();
 
     // The step is complete: fold it into the checkpoint, announce its tool calls.
     Checkpoint next = cp_;

@@ -11,6 +11,7 @@
 namespace polaris {
 class StoreClient;
 class Metrics;
+class LiveTail;
 namespace providers {
 class ProviderChain;
 }
@@ -29,6 +30,7 @@ struct AgentDeps {
   providers::ProviderChain& chain;
   AgentConfig config;
   Metrics* metrics = nullptr;
+  LiveTail* tail = nullptr;  // where streamed text goes the moment it arrives (optional)
 };
 
 enum class RunOutcome {

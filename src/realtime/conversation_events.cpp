@@ -50,8 +50,58 @@ void ConversationLog::AddSignal(const std::shared_ptr<EventSignal>& signal) {
   signals_.push_back(signal);
 }
 
+// The document with the content clients have; the store's key order is kept.
+std::string ConversationLog::Full(const MessageState& st) const {
+  json::object doc = st.doc;
+  doc["content"] = st.content;
+  return json::serialize(doc);
+}
+
+// Built from what clients have been sent, so a snapshot and the events after it agree.
+std::string ConversationLog::SnapshotJson() const {
+  std::string out = "[";
+  for (const auto& id : order_) {
+    auto it = messages_.find(id);
+    if (it == messages_.end()) continue;
+    if (out.size() > 1) out += ',';
+    out += Full(it->second);
+  }
+  out += ']';
+  return out;
+}
+
 std::string ConversationLog::SnapshotFrame() const {
-  return Frame(last_id_, "snapshot", snapshot_);
+  return Frame(last_id_, "snapshot", SnapshotJson());
+}
+
+void ConversationLog::SendContent(const std::string& id, MessageState& st,
+                                  const std::string& content) {
+  if (content == st.content) return;
+  if (content.starts_with(st.content)) {
+    json::object delta{{"_id", id}, {"append", content.substr(st.content.size())}};
+    st.content = content;
+    Append("delta", json::serialize(delta));
+  } else {
+    st.content = content;
+    Append("message", Full(st));
+  }
+}
+
+void ConversationLog::OnTail(const std::string& message_id) {
+  {
+    std::lock_guard lock(mu_);
+    // Before the first list the log has no state; that list takes the live text itself.
+    if (ended_ || !ready_ || !tail_) return;
+    auto it = messages_.find(message_id);
+    if (it == messages_.end() || it->second.final) return;  // the commit brings it
+    auto live = tail_->Content(message_id);
+    if (!live) return;  // the run is over: its final commit decides
+    const std::int64_t before = last_id_;
+    SendContent(message_id, it->second, *live);
+    it->second.from_tail = true;
+    if (last_id_ == before) return;
+  }
+  WakeReaders();
 }
 
 ConversationLog::Batch ConversationLog::Since(std::optional<std::int64_t> cursor) const {
@@ -83,9 +133,10 @@ void ConversationLog::Append(std::string event, std::string data) {
 }
 
 // Turns a new message list into events: new messages and changes other than content growth
-// are `message` events with the whole document; content that only grew is a `delta`.
+// are `message` events with the whole document; content that only grew is a `delta`. The
+// content of a message this process is streaming is the live tail's, which is ahead of the
+// store.
 void ConversationLog::OnQueryResult(std::int64_t, QueryResultPtr result) {
-  std::vector<std::shared_ptr<EventSignal>> wake;
   {
     std::lock_guard lock(mu_);
     if (ended_) return;
@@ -97,43 +148,66 @@ void ConversationLog::OnQueryResult(std::int64_t, QueryResultPtr result) {
       json::value v = json::parse(result->value_json, ec);
       if (ec || !v.is_array()) return;
       std::map<std::string, MessageState> next;
+      std::vector<std::string> order;
       bool removed = false;
       for (const auto& item : v.as_array()) {
         if (!item.is_object()) continue;
         json::object doc = item.as_object();
         const auto* id = doc.if_contains("_id");
         const auto* content = doc.if_contains("content");
+        const auto* status = doc.if_contains("status");
         if (!id || !id->is_string()) continue;
+        std::string key(id->as_string());
         MessageState st;
-        if (content && content->is_string()) st.content = std::string(content->as_string());
-        std::string full = json::serialize(doc);
+        st.final = !status || !status->is_string() || status->as_string() != "processing";
+        std::string stored;
+        if (content && content->is_string()) stored = std::string(content->as_string());
+        st.doc = doc;
         doc.erase("content");
         st.rest = json::serialize(doc);
-        std::string key(id->as_string());
-        if (ready_) {
-          auto prev = messages_.find(key);
-          if (prev == messages_.end() || prev->second.rest != st.rest) {
-            Append("message", full);
-          } else if (prev->second.content != st.content) {
-            if (st.content.starts_with(prev->second.content)) {
-              json::object delta{{"_id", key},
-                                 {"append", st.content.substr(prev->second.content.size())}};
-              Append("delta", json::serialize(delta));
-            } else {
-              Append("message", full);
-            }
-          }
+        auto prev = messages_.find(key);
+        const MessageState* before = prev == messages_.end() ? nullptr : &prev->second;
+        // What clients should have: the live text while this process streams the message;
+        // else the store's, unless it is only an older copy of text the tail already sent.
+        std::optional<std::string> live;
+        if (!st.final && tail_) live = tail_->Content(key);
+        std::string want = stored;
+        if (live) {
+          want = std::move(*live);
+          st.from_tail = true;
+        } else if (before && before->from_tail && !st.final && before->content != stored &&
+                   before->content.starts_with(stored)) {
+          want = before->content;  // the store has not caught up with the tail yet
+          st.from_tail = true;
         }
+        if (!ready_) {
+          st.content = std::move(want);
+        } else if (!before || before->rest != st.rest) {
+          st.content = std::move(want);
+          Append("message", Full(st));
+        } else {
+          st.content = before->content;
+          SendContent(key, st, want);
+        }
+        order.push_back(key);
         next.emplace(std::move(key), std::move(st));
       }
       for (const auto& [key, st] : messages_) {
         if (!next.count(key)) removed = true;
       }
       messages_ = std::move(next);
-      snapshot_ = result->value_json;
-      if (ready_ && removed) Append("snapshot", snapshot_);  // no event says "deleted"
+      order_ = std::move(order);
+      if (ready_ && removed) Append("snapshot", SnapshotJson());  // no event says "deleted"
       ready_ = true;
     }
+  }
+  WakeReaders();
+}
+
+void ConversationLog::WakeReaders() {
+  std::vector<std::shared_ptr<EventSignal>> wake;
+  {
+    std::lock_guard lock(mu_);
     for (auto& w : signals_) {
       if (auto s = w.lock()) wake.push_back(std::move(s));
     }
@@ -146,8 +220,12 @@ void ConversationLog::OnQueryResult(std::int64_t, QueryResultPtr result) {
   }
 }
 
-ConversationEvents::ConversationEvents(asio::any_io_executor executor, QueryHub& hub)
-    : executor_(executor), hub_(hub), sweeper_(std::make_shared<asio::steady_timer>(executor)) {
+ConversationEvents::ConversationEvents(asio::any_io_executor executor, QueryHub& hub,
+                                       LiveTail* tail)
+    : executor_(executor),
+      hub_(hub),
+      tail_(tail),
+      sweeper_(std::make_shared<asio::steady_timer>(executor)) {
   Sweep();
 }
 
@@ -192,7 +270,13 @@ asio::awaitable<std::shared_ptr<ConversationLog>> ConversationEvents::Open(
       auto it = last_ids_.find(conversation_id);
       // A recreated log moves past its old ids, so a cursor from before gets a snapshot.
       std::int64_t first = it != last_ids_.end() ? it->second + 1 : FirstEventIdFromClock();
-      e.log = std::make_shared<ConversationLog>(first);
+      e.log = std::make_shared<ConversationLog>(first, tail_);
+      if (tail_) {
+        std::weak_ptr<ConversationLog> weak_log = e.log;
+        e.watch = tail_->Subscribe(conversation_id, [weak_log](const std::string& message_id) {
+          if (auto l = weak_log.lock()) l->OnTail(message_id);
+        });
+      }
       fresh = true;
     }
     e.idle_since = std::chrono::steady_clock::now();

@@ -73,8 +73,85 @@ constexpr std::int64_t kFirst = 1000;
 class ConversationLogTest : public ::testing::Test {
  protected:
   void Feed(const json::array& messages) { log_->OnQueryResult(0, Ok(messages)); }
-  std::shared_ptr<ConversationLog> log_ = std::make_shared<ConversationLog>(kFirst);
+  std::shared_ptr<ConversationLog> log_ = std::make_shared<ConversationLog>(kFirst, nullptr);
 };
+
+// With a live tail: the text of a message this process streams comes from the tail at once;
+// commits bring the rest, and a commit behind the tail sends nothing twice.
+class ConversationLogLiveTest : public ConversationLogTest {
+ protected:
+  ConversationLogLiveTest() { log_ = std::make_shared<ConversationLog>(kFirst, &tail_); }
+  void Live(const std::string& content) {
+    tail_.Publish("cnv_c", "msg_b", content);
+    log_->OnTail("msg_b");
+  }
+  std::vector<std::string> Events() {
+    std::vector<std::string> out;
+    for (const auto& f : Frames(log_->Since(kFirst))) out.push_back(f.event + " " + f.data);
+    return out;
+  }
+  LiveTail tail_;
+};
+
+TEST_F(ConversationLogLiveTest, TailTextIsSentAtOnceAndCommitsBehindItAddNothing) {
+  Feed({Msg("msg_b", "")});
+  Live("Hel");
+  Live("Hello");
+  Feed({Msg("msg_b", "Hel")});  // the store's throttled copy, behind the tail
+  Live("Hello, world");
+  Feed({Msg("msg_b", "Hello, world")});
+  EXPECT_EQ(Events(), (std::vector<std::string>{
+                          R"(delta {"_id":"msg_b","append":"Hel"})",
+                          R"(delta {"_id":"msg_b","append":"lo"})",
+                          R"(delta {"_id":"msg_b","append":", world"})",
+                      }));
+}
+
+TEST_F(ConversationLogLiveTest, TextTakenBackIsReplacedByAWholeMessage) {
+  Feed({Msg("msg_b", "")});
+  Live("Step one\n\nfailed try");
+  Live("Step one");  // the failed attempt's text is dropped (retry on the fallback provider)
+  auto events = Events();
+  ASSERT_EQ(events.size(), 2u);
+  EXPECT_TRUE(events[1].starts_with("message ")) << events[1];
+  EXPECT_EQ(ParseJson(events[1].substr(8)).at("content"), "Step one");
+}
+
+TEST_F(ConversationLogLiveTest, ASnapshotCarriesTheLiveTextAndKeepsTheStoresKeyOrder) {
+  Feed({Msg("msg_b", "")});
+  Live("Hello");
+  auto frames = Frames(log_->Since(std::nullopt));
+  ASSERT_EQ(frames.size(), 1u);
+  EXPECT_EQ(frames[0].id, kFirst + 1);
+  EXPECT_EQ(frames[0].data, json::serialize(json::array{Msg("msg_b", "Hello")}));
+}
+
+TEST_F(ConversationLogLiveTest, AfterTheRunTheFinalCommitDecides) {
+  Feed({Msg("msg_b", "")});
+  Live("Hello wor");
+  tail_.End("cnv_c", "msg_b");
+  log_->OnTail("msg_b");
+  Feed({Msg("msg_b", "Hello")});  // an older flush delivered late: not a rollback
+  Feed({Msg("msg_b", "Hello world", "completed")});
+  auto events = Events();
+  ASSERT_EQ(events.size(), 2u);
+  EXPECT_EQ(events[0], R"(delta {"_id":"msg_b","append":"Hello wor"})");
+  EXPECT_TRUE(events[1].starts_with("message ")) << events[1];
+  EXPECT_EQ(ParseJson(events[1].substr(8)).at("content"), "Hello world");
+  EXPECT_EQ(ParseJson(events[1].substr(8)).at("status"), "completed");
+}
+
+TEST_F(ConversationLogLiveTest, ACancelKeepsWhatTheStoreKept) {
+  Feed({Msg("msg_b", "")});
+  Live("Hello world");
+  // Cancelled: the store kept its last flush; the tail's extra text is taken back.
+  Feed({Msg("msg_b", "Hello", "cancelled")});
+  auto events = Events();
+  ASSERT_EQ(events.size(), 2u);
+  EXPECT_EQ(ParseJson(events[1].substr(8)).at("content"), "Hello");
+  Live("Hello world, more");  // a straggler from the stopped run: ignored
+  EXPECT_EQ(Events().size(), 2u);
+}
 
 TEST_F(ConversationLogTest, NotReadyBeforeTheFirstResult) {
   EXPECT_FALSE(log_->Ready());
