@@ -290,9 +290,13 @@ awaitable<RunOutcome> RunExecution::ExecutePendingCalls() {
     // the writer that every user's writes wait for); the fenced write records its result.
     std::optional<json::object> read_result;
     if (!over_limit && IsReadOnlyTool(name)) {
-      co_await deps_.db.Read([&](Repo& repo) {
+      // On the background reader: a search over a large project waits behind other tools'
+      // reads, never in front of a request's. A run cancelled while it waited skips the work.
+      co_await deps_.db.ReadInBackground([&](Repo& repo) {
+        if (cancel_.cancelled()) return;
         read_result = ExecuteTool(repo, project_id_, name, args, NowMillis());
       });
+      if (cancel_.cancelled()) co_return Interrupted();
     }
     bool ok = co_await Fenced([&](Repo& repo, Run&, Message& m) {
       json::object result =

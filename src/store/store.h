@@ -42,6 +42,9 @@ class Store {
   virtual void SetCommitListener(CommitListener listener) = 0;
 
   virtual void SubmitRead(ReadJob job, Done done) = 0;
+  // A read that may take long (a tool's search over a whole project): it runs on its own
+  // reader, so it never holds up the short reads of requests and live queries.
+  virtual void SubmitBackgroundRead(ReadJob job, Done done) = 0;
   virtual void SubmitWrite(WriteJob job, Done done,
                            Durability durability = Durability::kDurable) = 0;
   // Finishes every queued job, then stops the threads. Idempotent.

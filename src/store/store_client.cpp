@@ -31,6 +31,11 @@ asio::awaitable<void> StoreClient::Read(Store::ReadJob job) {
       [&](Store::Done done) { store_.SubmitRead(std::move(job), std::move(done)); });
 }
 
+asio::awaitable<void> StoreClient::ReadInBackground(Store::ReadJob job) {
+  co_await AwaitStore(
+      [&](Store::Done done) { store_.SubmitBackgroundRead(std::move(job), std::move(done)); });
+}
+
 asio::awaitable<void> StoreClient::Write(Store::WriteJob job, Store::Durability durability) {
   co_await AwaitStore(
       [&](Store::Done done) { store_.SubmitWrite(std::move(job), std::move(done), durability); });

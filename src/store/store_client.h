@@ -13,6 +13,8 @@ class StoreClient {
   explicit StoreClient(Store& store) : store_(store) {}
   // Both rethrow what the job threw (or a commit failure) in the awaiting coroutine.
   boost::asio::awaitable<void> Read(Store::ReadJob job);
+  // For reads that may take long (the agent's read-only tools): see SubmitBackgroundRead.
+  boost::asio::awaitable<void> ReadInBackground(Store::ReadJob job);
   boost::asio::awaitable<void> Write(Store::WriteJob job,
                                      Store::Durability durability = Store::Durability::kDurable);
 

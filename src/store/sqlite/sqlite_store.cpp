@@ -1,5 +1,9 @@
 #include "store/sqlite/sqlite_store.h"
 
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
 #include <algorithm>
 
 #include "store/sqlite/database.h"
@@ -21,7 +25,16 @@ SqliteStore::SqliteStore(const std::string& path, int reader_threads) : path_(pa
   }
   writer_ = std::thread([this] { WriterLoop(); });
   checkpointer_ = std::thread([this] { CheckpointLoop(); });
-  for (int i = 0; i < reader_threads; ++i) readers_.emplace_back([this] { ReaderLoop(); });
+  for (int i = 0; i < reader_threads; ++i) {
+    readers_.emplace_back([this] { ReaderLoop(reads_, read_cv_); });
+  }
+  // One thread for long reads: they queue behind each other, never in front of a request's.
+  // It runs at a lower CPU priority (Linux nice is per thread), so on a busy machine the
+  // network threads and the writer get a core first.
+  background_reader_ = std::thread([this] {
+    setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)), 10);
+    ReaderLoop(background_reads_, background_cv_);
+  });
 }
 
 SqliteStore::~SqliteStore() {
@@ -36,12 +49,14 @@ void SqliteStore::Close() {
   }
   write_cv_.notify_all();
   read_cv_.notify_all();
+  background_cv_.notify_all();
   checkpoint_cv_.notify_all();
   if (writer_.joinable()) writer_.join();
   if (checkpointer_.joinable()) checkpointer_.join();
   for (auto& t : readers_) {
     if (t.joinable()) t.join();
   }
+  if (background_reader_.joinable()) background_reader_.join();
 }
 
 void SqliteStore::SubmitRead(ReadJob job, Done done) {
@@ -50,6 +65,14 @@ void SqliteStore::SubmitRead(ReadJob job, Done done) {
     reads_.push_back({std::move(job), std::move(done)});
   }
   read_cv_.notify_one();
+}
+
+void SqliteStore::SubmitBackgroundRead(ReadJob job, Done done) {
+  {
+    std::lock_guard lock(mu_);
+    background_reads_.push_back({std::move(job), std::move(done)});
+  }
+  background_cv_.notify_one();
 }
 
 void SqliteStore::SubmitWrite(WriteJob job, Done done, Durability durability) {
@@ -171,7 +194,7 @@ void SqliteStore::CheckpointLoop() {
   }
 }
 
-void SqliteStore::ReaderLoop() {
+void SqliteStore::ReaderLoop(std::deque<Read>& queue, std::condition_variable& cv) {
   Database db(path_, false);
   db.Exec("PRAGMA query_only=ON");
   SqliteRepo repo(db);
@@ -179,10 +202,10 @@ void SqliteStore::ReaderLoop() {
     Read r;
     {
       std::unique_lock lock(mu_);
-      read_cv_.wait(lock, [&] { return closing_ || !reads_.empty(); });
-      if (reads_.empty()) return;
-      r = std::move(reads_.front());
-      reads_.pop_front();
+      cv.wait(lock, [&] { return closing_ || !queue.empty(); });
+      if (queue.empty()) return;
+      r = std::move(queue.front());
+      queue.pop_front();
     }
     std::exception_ptr error;
     try {

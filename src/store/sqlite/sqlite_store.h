@@ -22,6 +22,7 @@ class SqliteStore final : public Store {
 
   void SetCommitListener(CommitListener listener) override { listener_ = std::move(listener); }
   void SubmitRead(ReadJob job, Done done) override;
+  void SubmitBackgroundRead(ReadJob job, Done done) override;
   void SubmitWrite(WriteJob job, Done done, Durability durability = Durability::kDurable) override;
   void Close() override;
 
@@ -36,20 +37,23 @@ class SqliteStore final : public Store {
     Done done;
   };
   void WriterLoop();
-  void ReaderLoop();
+  // Serves `queue` (woken by `cv`) until the store closes.
+  void ReaderLoop(std::deque<Read>& queue, std::condition_variable& cv);
   void CheckpointLoop();
 
   std::string path_;
   CommitListener listener_;
   std::mutex mu_;
-  std::condition_variable write_cv_, read_cv_, checkpoint_cv_;
+  std::condition_variable write_cv_, read_cv_, background_cv_, checkpoint_cv_;
   std::deque<Write> writes_;
   std::deque<Read> reads_;
+  std::deque<Read> background_reads_;
   bool closing_ = false;
   std::atomic<std::uint64_t> commits_{0};  // batches committed, for idle detection
   std::thread writer_;
   std::thread checkpointer_;
   std::vector<std::thread> readers_;
+  std::thread background_reader_;
 };
 
 }  // namespace polaris::sqlite

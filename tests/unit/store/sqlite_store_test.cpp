@@ -368,6 +368,29 @@ TEST_F(StoreSqliteStore, RelaxedWritesCommitAloneAndMixedWithDurableOnes) {
   EXPECT_EQ(CountOnDisk("projects"), 4);
 }
 
+// Long reads (the agent's searches) have their own reader: while one is still running, and
+// more wait behind it, every reader of requests is free.
+TEST_F(StoreSqliteStore, BackgroundReadsNeverHoldUpOtherReads) {
+  SqliteStore store(DbPath(), 1);
+  Gate release;
+  Counter background_started, background_done;
+  for (int i = 0; i < 3; ++i) {
+    store.SubmitBackgroundRead(
+        [&](Repo&) {
+          background_started.Inc();
+          release.Wait();
+        },
+        [&](std::exception_ptr) { background_done.Inc(); });
+  }
+  ASSERT_TRUE(background_started.WaitFor(1));
+  for (int i = 0; i < 5; ++i) {
+    EXPECT_EQ(ReadSync(store, [](Repo& repo) { repo.ListProjects("nobody", 10); }), nullptr);
+  }
+  EXPECT_EQ(background_started.value(), 1);  // the others wait for the first, in order
+  release.Open();
+  ASSERT_TRUE(background_done.WaitFor(3));
+}
+
 TEST_F(StoreSqliteStore, ReadJobErrorsAreReported) {
   SqliteStore store(DbPath(), 1);
   auto err = ReadSync(store, [](Repo&) { throw std::runtime_error("read failed"); });
