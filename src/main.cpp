@@ -1,6 +1,7 @@
 // polaris: wires the layers together. No logic lives here.
 #include <algorithm>
 #include <boost/asio/io_context.hpp>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
@@ -102,7 +103,12 @@ int Serve(const cli::ServeOptions& o) {
     // Live updates: every commit advances the protocol clock and re-runs the live queries
     // that read what it changed.
     realtime::CommitClock clock;
-    realtime::QueryHub hub(server.context().get_executor(), *store);
+    // How often a message list is pushed again while a reply streams (the first push of new
+    // text goes at once).
+    std::chrono::milliseconds live_interval{25};
+    if (auto v = EnvOpt("POLARIS_LIVE_INTERVAL_MS"))
+      live_interval = std::chrono::milliseconds(std::clamp(std::atoi(v->c_str()), 1, 1000));
+    realtime::QueryHub hub(server.context().get_executor(), *store, &live, live_interval);
     store->SetCommitListener([&clock, &hub](std::vector<std::string> topics) {
       clock.Advance();
       hub.OnCommit(std::move(topics));

@@ -3,6 +3,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
+#include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <chrono>
 #include <functional>
@@ -11,6 +12,7 @@
 #include <unordered_map>
 
 #include "domain/clock.h"
+#include "domain/live_tail.h"
 #include "realtime/await_callback.h"
 #include "realtime/convex_encoding.h"
 #include "realtime/functions.h"
@@ -23,6 +25,15 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 constexpr auto kMinRerunInterval = std::chrono::milliseconds(50);
+
+// The conversation whose messages a query lists (its text can be live), or "".
+std::string LiveConversation(const QuerySpec& spec) {
+  if (spec.udf_path != "messages:getMessages" && spec.udf_path != "conversations:getMessages") {
+    return "";
+  }
+  const auto* id = spec.args.if_contains("conversationId");
+  return id && id->is_string() ? std::string(id->as_string()) : "";
+}
 
 QueryResultPtr MakeSuccess(std::string value_json) {
   auto r = std::make_shared<QueryResult>();
@@ -51,7 +62,15 @@ struct QueryHub::Impl : std::enable_shared_from_this<Impl> {
     QuerySpec spec;
     const Function* fn = nullptr;
     std::set<std::string> topics;
-    QueryResultPtr result;
+    QueryResultPtr result;          // as handed out: the stored result with the live text laid over
+    QueryResultPtr stored;          // the function's last result
+    std::string live_conversation;  // set for message lists
+    // The content last laid over each processing message: a stored result that is only an
+    // older copy of it (the run just ended, its final commit not yet re-run) keeps it.
+    std::map<std::string, std::string> live_content;
+    Clock::time_point last_live_push{};
+    std::unique_ptr<asio::steady_timer> live_timer;
+    bool live_timer_armed = false;
     std::map<std::pair<const QuerySubscriber*, std::int64_t>, std::weak_ptr<QuerySubscriber>> subs;
     std::uint64_t dirty_gen = 1, clean_gen = 0;
     bool running = false;
@@ -69,10 +88,18 @@ struct QueryHub::Impl : std::enable_shared_from_this<Impl> {
   };
   using InstancePtr = std::shared_ptr<Instance>;
 
-  Impl(asio::any_io_executor ex, Store& s) : strand(asio::make_strand(ex)), store(s) {}
+  Impl(asio::any_io_executor ex, Store& s, LiveTail* t, std::chrono::milliseconds interval)
+      : strand(asio::make_strand(ex)), store(s), tail(t), live_interval(interval) {}
 
   asio::strand<asio::any_io_executor> strand;
   Store& store;
+  LiveTail* tail;
+  std::chrono::milliseconds live_interval;
+  struct LiveWatch {
+    std::unique_ptr<LiveTail::Watch> watch;
+    std::set<Instance*> instances;
+  };
+  std::unordered_map<std::string, LiveWatch> live_watches;  // by conversation
   std::unordered_map<std::string, InstancePtr> instances;
   std::unordered_map<std::string, std::set<Instance*>> by_topic;
   std::unordered_map<const QuerySubscriber*, std::map<std::int64_t, InstancePtr>> by_sub;
@@ -149,18 +176,8 @@ struct QueryHub::Impl : std::enable_shared_from_this<Impl> {
     inst->clean_gen = gen;
     if (inst->removed) return;
     SetTopics(*inst, std::set<std::string>(topics.begin(), topics.end()));
-    if (!inst->result || inst->result->fragment != result->fragment) {
-      inst->result = std::move(result);
-      ++changed;
-      for (auto it = inst->subs.begin(); it != inst->subs.end();) {
-        if (auto sub = it->second.lock()) {
-          sub->OnQueryResult(it->first.second, inst->result);
-          ++it;
-        } else {
-          it = inst->subs.erase(it);
-        }
-      }
-    }
+    inst->stored = std::move(result);
+    HandOut(*inst, Overlay(*inst));
     for (auto& done : std::exchange(inst->first_result, {})) done(inst->result);
     WakeSettled(*inst, false);
     if (inst->subs.empty()) {
@@ -168,6 +185,113 @@ struct QueryHub::Impl : std::enable_shared_from_this<Impl> {
       return;
     }
     if (inst->dirty_gen > inst->clean_gen) Schedule(inst);
+  }
+
+  // Hands a result to every subscriber unless it is the one they have.
+  void HandOut(Instance& inst, QueryResultPtr result) {
+    if (inst.result && inst.result->fragment == result->fragment) return;
+    inst.result = std::move(result);
+    ++changed;
+    for (auto it = inst.subs.begin(); it != inst.subs.end();) {
+      if (auto sub = it->second.lock()) {
+        sub->OnQueryResult(it->first.second, inst.result);
+        ++it;
+      } else {
+        it = inst.subs.erase(it);
+      }
+    }
+  }
+
+  // The stored message list with the live text of processing messages laid over it.
+  QueryResultPtr Overlay(Instance& inst) {
+    if (!tail || inst.live_conversation.empty() || !inst.stored || !inst.stored->ok) {
+      return inst.stored;
+    }
+    boost::system::error_code ec;
+    json::value v = json::parse(inst.stored->value_json, ec);
+    if (ec || !v.is_array()) return inst.stored;
+    bool patched = false;
+    std::map<std::string, std::string> seen;
+    for (auto& item : v.as_array()) {
+      auto* doc = item.if_object();
+      if (!doc) continue;
+      const auto* id = doc->if_contains("_id");
+      const auto* status = doc->if_contains("status");
+      auto* content = doc->if_contains("content");
+      if (!id || !id->is_string() || !status || !status->is_string() ||
+          status->as_string() != "processing" || !content || !content->is_string()) {
+        continue;  // final messages: the store alone speaks for them
+      }
+      const std::string key(id->as_string());
+      const std::string stored(content->as_string());
+      std::string want = stored;
+      if (auto live = tail->Content(key)) {
+        want = std::move(*live);
+      } else if (auto prev = inst.live_content.find(key);
+                 prev != inst.live_content.end() && prev->second.starts_with(stored)) {
+        want = prev->second;  // the store has not caught up with what was shown
+      }
+      if (want != stored) {
+        *content = want;
+        patched = true;
+      }
+      seen.emplace(key, std::move(want));
+    }
+    inst.live_content = std::move(seen);
+    return patched ? MakeSuccess(json::serialize(v)) : inst.stored;
+  }
+
+  // The tail has news of the conversation: its lists are pushed again, at most once per live
+  // interval, the first at once.
+  void OnLive(const std::string& conversation_id) {
+    auto it = live_watches.find(conversation_id);
+    if (it == live_watches.end()) return;
+    for (Instance* inst : it->second.instances) ScheduleLive(instances.at(inst->key));
+  }
+
+  void ScheduleLive(const InstancePtr& inst) {
+    if (inst->removed || inst->live_timer_armed || !inst->stored) return;
+    auto due = inst->last_live_push + live_interval;
+    if (Clock::now() >= due) {
+      inst->last_live_push = Clock::now();
+      HandOut(*inst, Overlay(*inst));
+      return;
+    }
+    if (!inst->live_timer) inst->live_timer = std::make_unique<asio::steady_timer>(strand);
+    inst->live_timer_armed = true;
+    inst->live_timer->expires_at(due);
+    inst->live_timer->async_wait(
+        [self = shared_from_this(), inst](const boost::system::error_code&) {
+          inst->live_timer_armed = false;
+          if (!inst->removed) self->ScheduleLive(inst);
+        });
+  }
+
+  void WatchLive(Instance& inst) {
+    inst.live_conversation = tail ? LiveConversation(inst.spec) : "";
+    if (inst.live_conversation.empty()) return;
+    auto& w = live_watches[inst.live_conversation];
+    if (!w.watch) {
+      std::weak_ptr<Impl> weak = shared_from_this();
+      w.watch = tail->Subscribe(
+          inst.live_conversation,
+          [weak, strand = strand, conversation = inst.live_conversation](const std::string&) {
+            if (auto self = weak.lock()) {
+              asio::post(strand, [weak, conversation] {
+                if (auto s = weak.lock()) s->OnLive(conversation);
+              });
+            }
+          });
+    }
+    w.instances.insert(&inst);
+  }
+
+  void UnwatchLive(Instance& inst) {
+    if (inst.live_conversation.empty()) return;
+    auto it = live_watches.find(inst.live_conversation);
+    if (it == live_watches.end()) return;
+    it->second.instances.erase(&inst);
+    if (it->second.instances.empty()) live_watches.erase(it);
   }
 
   void WakeSettled(Instance& inst, bool all) {
@@ -197,6 +321,8 @@ struct QueryHub::Impl : std::enable_shared_from_this<Impl> {
   void Remove(const InstancePtr& inst) {
     inst->removed = true;
     if (inst->timer) inst->timer->cancel();
+    if (inst->live_timer) inst->live_timer->cancel();
+    UnwatchLive(*inst);
     SetTopics(*inst, {});
     WakeSettled(*inst, true);
     for (auto& done : std::exchange(inst->first_result, {})) {
@@ -218,8 +344,9 @@ struct QueryHub::Impl : std::enable_shared_from_this<Impl> {
   }
 };
 
-QueryHub::QueryHub(asio::any_io_executor executor, Store& store)
-    : impl_(std::make_shared<Impl>(std::move(executor), store)) {}
+QueryHub::QueryHub(asio::any_io_executor executor, Store& store, LiveTail* tail,
+                   std::chrono::milliseconds live_interval)
+    : impl_(std::make_shared<Impl>(std::move(executor), store, tail, live_interval)) {}
 
 QueryHub::~QueryHub() = default;
 
@@ -247,6 +374,7 @@ asio::awaitable<QueryResultPtr> QueryHub::Subscribe(std::weak_ptr<QuerySubscribe
         inst->key = key;
         inst->spec = std::move(spec);
         inst->fn = fn;
+        impl->WatchLive(*inst);
       }
       auto keep = inst;  // the map entry may move when Run completes synchronously (it can't)
       keep->subs[{sub.get(), query_id}] = subscriber;

@@ -2,9 +2,12 @@
 // Live queries shared by every subscriber: one instance per (function, arguments, user),
 // re-run when a topic it read is committed, at most once per 50 ms, serialized once per new
 // result and handed to every subscriber; an unchanged result is not handed out again.
+// A conversation's message list also shows the live text of the replies this process is
+// streaming (the live tail), pushed at most once per live interval (the first at once).
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <boost/json/object.hpp>
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -12,7 +15,8 @@
 
 namespace polaris {
 class Store;
-}
+class LiveTail;
+}  // namespace polaris
 
 namespace polaris::realtime {
 
@@ -44,7 +48,8 @@ struct QuerySpec {
 
 class QueryHub {
  public:
-  QueryHub(boost::asio::any_io_executor executor, Store& store);
+  QueryHub(boost::asio::any_io_executor executor, Store& store, LiveTail* tail = nullptr,
+           std::chrono::milliseconds live_interval = std::chrono::milliseconds(25));
   ~QueryHub();
   QueryHub(const QueryHub&) = delete;
   QueryHub& operator=(const QueryHub&) = delete;
