@@ -2,6 +2,7 @@
 // subscription recorders, a raw sync-protocol socket, an SSE reader, u64 timestamp decoding and
 // a same-port restart. Server/mock lifecycle comes from the e2e helpers (../e2e/lib).
 import assert from 'node:assert/strict';
+import { after } from 'node:test';
 import fs from 'node:fs';
 import http from 'node:http';
 import WebSocket from 'ws';
@@ -307,6 +308,17 @@ export function connectMsg(sessionId, extra = {}) {
  * Resolves once the response head is in: {status, headers, events, comments, body (non-200),
  * next(pred), until(pred), close()}. An event is {id, event, data, json}.
  */
+/** openSse against ctx.server, every stream closed after the file's tests. */
+export function useSse(ctx) {
+  const streams = new Set();
+  after(() => { for (const s of streams) s.close(); });
+  return async (path, opts) => {
+    const s = await openSse(ctx.server, path, opts);
+    streams.add(s);
+    return s;
+  };
+}
+
 export function openSse(server, path, { token, lastEventId, headers = {} } = {}) {
   return new Promise((resolve, reject) => {
     const h = { accept: 'text/event-stream', ...headers };

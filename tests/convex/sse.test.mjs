@@ -1,21 +1,14 @@
 // Server-Sent Events on GET /api/conversations/:id/events (interface.md "Real-time" 2 and
 // "Details"): snapshot first, then `message` / `delta` events with ids increasing by one,
 // resume with Last-Event-ID (exactly the missed events), a new snapshot for unknown ids, auth.
-import { describe, test, after } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { newUser, retag, fakeId, expectOk, expectHealthy } from '../e2e/lib/server.mjs';
 import { useMockedServer, newChat, postMessage, getMessages, getMessage, waitStatus, words } from '../e2e/lib/mock.mjs';
-import { openSse, eventually, show } from './lib.mjs';
+import { useSse, eventually, show } from './lib.mjs';
 
 const ctx = useMockedServer({ mocks: 1 });
-const streams = new Set();
-after(() => { for (const s of streams) s.close(); });
-
-async function sse(path, opts) {
-  const s = await openSse(ctx.server, path, opts);
-  streams.add(s);
-  return s;
-}
+const sse = useSse(ctx);
 const eventsPath = (id) => `/api/conversations/${id}/events`;
 
 /** Applies snapshot/message/delta events to a message list (kept in creation order). */

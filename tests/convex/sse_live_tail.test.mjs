@@ -3,21 +3,14 @@
 // reaches an SSE client as many deltas while it streams; the events rebuild the stored messages
 // exactly; a reconnect with Last-Event-ID mid-stream gets exactly what it missed; and text a
 // failed attempt streamed before the fallback provider took over is replaced, never kept.
-import { test, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { newUser } from '../e2e/lib/server.mjs';
 import { useMockedServer, newChat, postMessage, getMessages, words } from '../e2e/lib/mock.mjs';
-import { openSse, show } from './lib.mjs';
+import { useSse, show } from './lib.mjs';
 
 const ctx = useMockedServer({ mocks: 2, env: { POLARIS_FLUSH_INTERVAL_MS: '1000' } });
-const streams = new Set();
-after(() => { for (const s of streams) s.close(); });
-
-async function sse(path, opts) {
-  const s = await openSse(ctx.server, path, opts);
-  streams.add(s);
-  return s;
-}
+const sse = useSse(ctx);
 
 /** Applies snapshot/message/delta events to a message list. */
 function rebuild(events) {
