@@ -103,6 +103,44 @@ class QueryHubTest : public realtime_test::HubFixture {
   std::shared_ptr<Recorder> b_ = std::make_shared<Recorder>();
 };
 
+// A message list shows the live text of a processing message at once, the store's once it is
+// final; a stored copy behind the shown text does not take it back.
+TEST_F(QueryHubTest, MessageListsShowTheLiveTextOfProcessingMessages) {
+  Message m;
+  m.id = NewId(Table::kMessage);
+  m.creation_time = 2000;
+  m.conversation_id = c1_.id;
+  m.project_id = p1_.id;
+  m.role = Role::kAssistant;
+  m.status = MessageStatus::kProcessing;
+  Write([&](Repo& repo) { repo.InsertMessage(m); });
+  QuerySpec spec{"messages:getMessages", json::object{{"conversationId", c1_.id}}, kAlice};
+  Subscribe(a_, 1, spec);
+  auto content = [&] {
+    auto r = a_->LastFor(1);
+    return r ? std::string(ParseJson(r->value_json).at(0).at("content").as_string()) : "";
+  };
+  // Pushes arrive through the loop: spin until the list shows `want` (or give up).
+  auto shows = [&](const std::string& want) {
+    const auto deadline = std::chrono::steady_clock::now() + realtime_test::kWaitLimit;
+    while (content() != want && std::chrono::steady_clock::now() < deadline) {
+      Spin(std::chrono::milliseconds(5));
+    }
+    return content() == want;
+  };
+  tail_.Publish(c1_.id, m.id, "Hello");
+  EXPECT_TRUE(shows("Hello"));
+  tail_.Publish(c1_.id, m.id, "Hello, wor");
+  EXPECT_TRUE(shows("Hello, wor"));
+  tail_.End(c1_.id, m.id);
+  Spin(std::chrono::milliseconds(60));
+  EXPECT_EQ(content(), "Hello, wor");  // the store still holds "": the shown text stays
+  m.content = "Hello, world";
+  m.status = MessageStatus::kCompleted;
+  Write([&](Repo& repo) { repo.UpdateMessage(m); });
+  EXPECT_TRUE(shows("Hello, world"));
+}
+
 TEST_F(QueryHubTest, SubscribeReturnsTheCurrentResult) {
   auto r = Subscribe(a_, 1, Conversations(p1_.id, kAlice));
   ASSERT_TRUE(r);

@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "../store/store_test_util.h"
+#include "domain/live_tail.h"
 #include "realtime/commit_clock.h"
 #include "realtime/query_hub.h"
 #include "services/conversations.h"
@@ -104,7 +105,7 @@ class HubFixture : public LoopFixture {
   void SetUp() override {
     store_ = std::make_unique<sqlite::SqliteStore>(dir_.File("polaris.db"), ReaderThreads());
     db_ = std::make_unique<StoreClient>(*store_);
-    hub_ = std::make_unique<realtime::QueryHub>(ioc_.get_executor(), *store_);
+    hub_ = std::make_unique<realtime::QueryHub>(ioc_.get_executor(), *store_, &tail_);
     store_->SetCommitListener([this](std::vector<std::string> topics) {
       clock_.Advance();
       hub_->OnCommit(std::move(topics));
@@ -174,6 +175,7 @@ class HubFixture : public LoopFixture {
   std::unique_ptr<sqlite::SqliteStore> store_;
   std::unique_ptr<StoreClient> db_;
   realtime::CommitClock clock_;
+  LiveTail tail_;  // outlives the hub, which watches it
   std::unique_ptr<realtime::QueryHub> hub_;
 };
 
