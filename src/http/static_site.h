@@ -1,8 +1,8 @@
 #pragma once
-// The IDE page at "/": index.html for the page's routes ("/", "/projects/..."), hashed assets under /assets/ (cached
-// for good), gzip when accepted, a Content-Security-Policy that allows scripts only from the
-// page itself. Files come from the binary, or from a folder (--web-dir) while working on the
-// page; neither lists directories nor serves anything outside its files.
+// The IDE page at "/": index.html for the page's routes ("/", "/projects/..."), hashed assets under
+// /assets/ (cached for good), gzip when accepted, a Content-Security-Policy that allows scripts
+// only from the page itself. Files come from the binary, or from a folder (--web-dir) while working
+// on the page; neither lists directories nor serves anything outside its files.
 #include <memory>
 #include <string>
 

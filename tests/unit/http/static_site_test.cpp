@@ -25,10 +25,10 @@ TEST(StaticSite, AssetsAreLookedUpByTheirExactName) {
 }
 
 TEST(StaticSite, NoEscapeNoListing) {
-  for (const char* t : {"/assets/", "/assets", "/assets/../../etc/passwd", "/assets/..%2f..%2fx",
-                        "/assets/%2e%2e", "/../etc/passwd", "/a/%2e%2e/b", "/assets/a%5cb",
-                        "/assets/a%00.js", "/assets/x/y.js", "no-slash", "/nope",
-                        "/settings/x", "/etc/passwd"}) {
+  for (const char* t :
+       {"/assets/", "/assets", "/assets/../../etc/passwd", "/assets/..%2f..%2fx", "/assets/%2e%2e",
+        "/../etc/passwd", "/a/%2e%2e/b", "/assets/a%5cb", "/assets/a%00.js", "/assets/x/y.js",
+        "no-slash", "/nope", "/settings/x", "/etc/passwd"}) {
     EXPECT_EQ(ResolveSitePath(t).kind, Kind::kNotFound) << t;
   }
 }
