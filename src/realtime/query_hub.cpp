@@ -68,6 +68,9 @@ struct QueryHub::Impl : std::enable_shared_from_this<Impl> {
     // The content last laid over each processing message: a stored result that is only an
     // older copy of it (the run just ended, its final commit not yet re-run) keeps it.
     std::map<std::string, std::string> live_content;
+    std::set<std::string> listed;     // ids in the stored list
+    std::set<std::string> asked_for;  // live messages it was re-run at once for
+    bool urgent = false;              // re-run without waiting for the 50 ms window
     Clock::time_point last_live_push{};
     std::unique_ptr<asio::steady_timer> live_timer;
     bool live_timer_armed = false;
@@ -130,7 +133,7 @@ struct QueryHub::Impl : std::enable_shared_from_this<Impl> {
   void Schedule(const InstancePtr& inst) {
     if (inst->running || inst->timer_armed || inst->removed) return;
     auto due = inst->last_start + kMinRerunInterval;
-    if (Clock::now() >= due) {
+    if (Clock::now() >= due || inst->urgent) {
       Run(inst);
       return;
     }
@@ -145,6 +148,7 @@ struct QueryHub::Impl : std::enable_shared_from_this<Impl> {
 
   void Run(const InstancePtr& inst) {
     inst->running = true;
+    inst->urgent = false;
     inst->last_start = Clock::now();
     ++runs;
     const std::uint64_t gen = inst->dirty_gen;
@@ -212,10 +216,12 @@ struct QueryHub::Impl : std::enable_shared_from_this<Impl> {
     if (ec || !v.is_array()) return inst.stored;
     bool patched = false;
     std::map<std::string, std::string> seen;
+    inst.listed.clear();
     for (auto& item : v.as_array()) {
       auto* doc = item.if_object();
       if (!doc) continue;
       const auto* id = doc->if_contains("_id");
+      if (id && id->is_string()) inst.listed.emplace(id->as_string());
       const auto* status = doc->if_contains("status");
       auto* content = doc->if_contains("content");
       if (!id || !id->is_string() || !status || !status->is_string() ||
@@ -243,10 +249,23 @@ struct QueryHub::Impl : std::enable_shared_from_this<Impl> {
 
   // The tail has news of the conversation: its lists are pushed again, at most once per live
   // interval, the first at once.
-  void OnLive(const std::string& conversation_id) {
+  void OnLive(const std::string& conversation_id, const std::string& message_id) {
     auto it = live_watches.find(conversation_id);
     if (it == live_watches.end()) return;
-    for (Instance* inst : it->second.instances) ScheduleLive(instances.at(inst->key));
+    for (Instance* raw : it->second.instances) {
+      const InstancePtr& inst = instances.at(raw->key);
+      if (inst->stored && inst->stored->ok && !inst->listed.count(message_id) &&
+          inst->asked_for.insert(message_id).second) {
+        // Text for a message the list does not have yet (just posted): the list is re-run
+        // at once rather than when its 50 ms window ends, so the first words are not held.
+        ++inst->dirty_gen;
+        inst->urgent = true;
+        if (inst->timer_armed) inst->timer->cancel();  // its handler re-schedules
+        Schedule(inst);
+      } else {
+        ScheduleLive(inst);
+      }
+    }
   }
 
   void ScheduleLive(const InstancePtr& inst) {
@@ -273,15 +292,15 @@ struct QueryHub::Impl : std::enable_shared_from_this<Impl> {
     auto& w = live_watches[inst.live_conversation];
     if (!w.watch) {
       std::weak_ptr<Impl> weak = shared_from_this();
-      w.watch = tail->Subscribe(
-          inst.live_conversation,
-          [weak, strand = strand, conversation = inst.live_conversation](const std::string&) {
-            if (auto self = weak.lock()) {
-              asio::post(strand, [weak, conversation] {
-                if (auto s = weak.lock()) s->OnLive(conversation);
-              });
-            }
-          });
+      w.watch = tail->Subscribe(inst.live_conversation,
+                                [weak, strand = strand, conversation = inst.live_conversation](
+                                    const std::string& message_id) {
+                                  if (auto self = weak.lock()) {
+                                    asio::post(strand, [weak, conversation, message_id] {
+                                      if (auto s = weak.lock()) s->OnLive(conversation, message_id);
+                                    });
+                                  }
+                                });
     }
     w.instances.insert(&inst);
   }
