@@ -103,4 +103,10 @@ std::string ToNfc(std::string_view s) {
   return result;
 }
 
+std::string HumanBytes(std::size_t n) {
+  if (n % (1 << 20) == 0) return std::to_string(n >> 20) + " MiB";
+  if (n % (1 << 10) == 0) return std::to_string(n >> 10) + " KiB";
+  return std::to_string(n) + " bytes";
+}
+
 }  // namespace polaris

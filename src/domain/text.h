@@ -21,5 +21,7 @@ std::string ClipForEcho(std::string_view s, std::size_t max_bytes = 100);
 // Unicode Normalization Form C (utf8proc), so that a name typed as "é" and one typed as
 // "e" + combining accent are the same name. Input must be valid UTF-8.
 std::string ToNfc(std::string_view s);
+// A size for an error sentence: "1 MiB", "64 KiB", or bytes when not a whole number of either.
+std::string HumanBytes(std::size_t n);
 
 }  // namespace polaris

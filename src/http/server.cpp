@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "domain/limits.h"
+#include "domain/text.h"
 #include "domain/user_slots.h"
 #include "http/router.h"
 #include "http/websocket.h"
@@ -73,13 +74,6 @@ Request ToRequest(bhttp::request<bhttp::string_body>&& r, bool peer_loopback) {
   req.accept_encoding = std::string(r[bhttp::field::accept_encoding]);
   req.body = std::move(r.body());
   return req;
-}
-
-// "1 MiB", "64 KiB", or bytes when not a whole number of either.
-std::string HumanBytes(std::size_t n) {
-  if (n % (1 << 20) == 0) return std::to_string(n >> 20) + " MiB";
-  if (n % (1 << 10) == 0) return std::to_string(n >> 10) + " KiB";
-  return std::to_string(n) + " bytes";
 }
 
 bool IsLoopback(const tcp::socket& socket) {

@@ -68,6 +68,8 @@ struct QueryHub::Impl : std::enable_shared_from_this<Impl> {
     // The content last laid over each processing message: a stored result that is only an
     // older copy of it (the run just ended, its final commit not yet re-run) keeps it.
     std::map<std::string, std::string> live_content;
+    QueryResultPtr parsed_from;       // the stored result stored_value holds
+    json::value stored_value;         // the stored list, parsed (for the overlay)
     std::set<std::string> listed;     // ids in the stored list
     std::set<std::string> asked_for;  // live messages it was re-run at once for
     bool urgent = false;              // re-run without waiting for the 50 ms window
@@ -211,17 +213,30 @@ struct QueryHub::Impl : std::enable_shared_from_this<Impl> {
     if (!tail || inst.live_conversation.empty() || !inst.stored || !inst.stored->ok) {
       return inst.stored;
     }
-    boost::system::error_code ec;
-    json::value v = json::parse(inst.stored->value_json, ec);
-    if (ec || !v.is_array()) return inst.stored;
-    bool patched = false;
+    // Parsed once per stored result, not on every push of live text.
+    if (inst.parsed_from != inst.stored) {
+      boost::system::error_code ec;
+      inst.stored_value = json::parse(inst.stored->value_json, ec);
+      if (ec) inst.stored_value = nullptr;
+      inst.parsed_from = inst.stored;
+      inst.listed.clear();
+      if (auto* list = inst.stored_value.if_array()) {
+        for (const auto& item : *list) {
+          const auto* doc = item.if_object();
+          const auto* id = doc ? doc->if_contains("_id") : nullptr;
+          if (id && id->is_string()) inst.listed.emplace(id->as_string());
+        }
+      }
+    }
+    auto* list = inst.stored_value.if_array();
+    if (!list) return inst.stored;
+    // Live text goes in place for the serialization, and the stored text back afterwards.
+    std::vector<std::pair<json::value*, std::string>> restore;
     std::map<std::string, std::string> seen;
-    inst.listed.clear();
-    for (auto& item : v.as_array()) {
+    for (auto& item : *list) {
       auto* doc = item.if_object();
       if (!doc) continue;
       const auto* id = doc->if_contains("_id");
-      if (id && id->is_string()) inst.listed.emplace(id->as_string());
       const auto* status = doc->if_contains("status");
       auto* content = doc->if_contains("content");
       if (!id || !id->is_string() || !status || !status->is_string() ||
@@ -229,7 +244,7 @@ struct QueryHub::Impl : std::enable_shared_from_this<Impl> {
         continue;  // final messages: the store alone speaks for them
       }
       const std::string key(id->as_string());
-      const std::string stored(content->as_string());
+      std::string stored(content->as_string());
       std::string want = stored;
       if (auto live = tail->Content(key)) {
         want = std::move(*live);
@@ -239,12 +254,15 @@ struct QueryHub::Impl : std::enable_shared_from_this<Impl> {
       }
       if (want != stored) {
         *content = want;
-        patched = true;
+        restore.emplace_back(content, std::move(stored));
       }
       seen.emplace(key, std::move(want));
     }
     inst.live_content = std::move(seen);
-    return patched ? MakeSuccess(json::serialize(v)) : inst.stored;
+    if (restore.empty()) return inst.stored;
+    auto out = MakeSuccess(json::serialize(inst.stored_value));
+    for (auto& [content, stored] : restore) *content = stored;
+    return out;
   }
 
   // The tail has news of the conversation: its lists are pushed again, at most once per live

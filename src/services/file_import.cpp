@@ -15,12 +15,6 @@ bool IsQuotaError(const Error& e) {
                      [](const auto& kv) { return kv.first == "limit"; });
 }
 
-std::string HumanSize(std::int64_t n) {
-  if (n % (1 << 20) == 0) return std::to_string(n >> 20) + " MiB";
-  if (n % (1 << 10) == 0) return std::to_string(n >> 10) + " KiB";
-  return std::to_string(n) + " bytes";
-}
-
 }  // namespace
 
 Result<ImportResult> ImportFilesForUser(Repo& repo, const std::string& user,
@@ -31,7 +25,8 @@ Result<ImportResult> ImportFilesForUser(Repo& repo, const std::string& user,
   ImportResult out;
   for (const auto& f : files) {
     if (static_cast<std::int64_t>(f.content.size()) > max_file) {
-      out.skipped.push_back({f.path, "larger than " + HumanSize(max_file)});
+      out.skipped.push_back(
+          {f.path, "larger than " + HumanBytes(static_cast<std::size_t>(max_file))});
       continue;
     }
     // Files are text: the editor and the model read them as UTF-8.

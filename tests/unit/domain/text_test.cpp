@@ -136,5 +136,12 @@ TEST(Nfc, DecomposedAndComposedSpellingsMeet) {
   EXPECT_EQ(ToNfc("ascii"), "ascii");
 }
 
+TEST(HumanBytes, WholeUnitsOrBytes) {
+  EXPECT_EQ(HumanBytes(1 << 20), "1 MiB");
+  EXPECT_EQ(HumanBytes(16u << 20), "16 MiB");
+  EXPECT_EQ(HumanBytes(64 << 10), "64 KiB");
+  EXPECT_EQ(HumanBytes(1000), "1000 bytes");
+}
+
 }  // namespace
 }  // namespace polaris
