@@ -417,16 +417,8 @@ class ConversationEventsTest : public realtime_test::HubFixture {
 
   Message InsertMessage(Role role, const std::string& content,
                         std::optional<MessageStatus> status) {
-    Message m;
-    m.id = NewId(Table::kMessage);
-    m.creation_time = 3000 + static_cast<Millis>(++messages_);
-    m.conversation_id = conversation_.id;
-    m.project_id = project_.id;
-    m.role = role;
-    m.content = content;
-    m.status = status;
-    Write([&](Repo& repo) { repo.InsertMessage(m); });
-    return m;
+    return HubFixture::InsertMessage(conversation_, role, content, status,
+                                     3000 + static_cast<Millis>(++messages_));
   }
   std::shared_ptr<ConversationLog> Open() {
     // Named strings, not temporaries bound to Open's reference parameters inside co_await

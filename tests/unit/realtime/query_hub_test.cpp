@@ -106,14 +106,7 @@ class QueryHubTest : public realtime_test::HubFixture {
 // A message list shows the live text of a processing message at once, the store's once it is
 // final; a stored copy behind the shown text does not take it back.
 TEST_F(QueryHubTest, MessageListsShowTheLiveTextOfProcessingMessages) {
-  Message m;
-  m.id = NewId(Table::kMessage);
-  m.creation_time = 2000;
-  m.conversation_id = c1_.id;
-  m.project_id = p1_.id;
-  m.role = Role::kAssistant;
-  m.status = MessageStatus::kProcessing;
-  Write([&](Repo& repo) { repo.InsertMessage(m); });
+  Message m = InsertMessage(c1_, Role::kAssistant, "", MessageStatus::kProcessing, 2000);
   QuerySpec spec{"messages:getMessages", json::object{{"conversationId", c1_.id}}, kAlice};
   Subscribe(a_, 1, spec);
   auto content = [&] {

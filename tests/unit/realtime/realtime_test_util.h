@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "../store/store_test_util.h"
+#include "domain/ids.h"
 #include "domain/live_tail.h"
 #include "realtime/commit_clock.h"
 #include "realtime/query_hub.h"
@@ -162,6 +163,20 @@ class HubFixture : public LoopFixture {
       out = c.value();
     });
     return out;
+  }
+  // A message of the conversation, written as the store would have it.
+  Message InsertMessage(const Conversation& c, Role role, const std::string& content,
+                        std::optional<MessageStatus> status, Millis creation_time) {
+    Message m;
+    m.id = NewId(Table::kMessage);
+    m.creation_time = creation_time;
+    m.conversation_id = c.id;
+    m.project_id = c.project_id;
+    m.role = role;
+    m.content = content;
+    m.status = status;
+    Write([&](Repo& repo) { repo.InsertMessage(m); });
+    return m;
   }
   std::size_t CountConversations(const std::string& project_id) {
     std::size_t n = 0;
