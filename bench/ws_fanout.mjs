@@ -52,7 +52,12 @@ const providerPort = await new Promise((resolve) => {
   providerProc.stdout.on('data', (d) => { const m = /provider (\d+)/.exec(String(d)); if (m) resolve(Number(m[1])); });
 });
 const server = await startServer(
-  { OPENROUTER_API_KEY: 'bench', OPENROUTER_BASE_URL: `http://127.0.0.1:${providerPort}/v1` },
+  { OPENROUTER_API_KEY: 'bench', OPENROUTER_BASE_URL: `http://127.0.0.1:${providerPort}/v1`,
+    // One user holds every socket and run here: lift the per-user limits above the load.
+    POLARIS_MAX_STREAMS_PER_USER: String(subscribers + 16),
+    POLARIS_MAX_ACTIVE_RUNS_PER_USER: String(runs + 16),
+    POLARIS_MESSAGES_PER_MINUTE: String(runs + 16),
+    POLARIS_MAX_PROJECTS_PER_USER: String(runs + 16) },
   ['--max-runs', String(runs)]);
 const pid = server.proc.pid;
 const tok = token(server.secret, 'bench');
@@ -113,6 +118,7 @@ function subscribe(i) {
       }
     });
     ws.on('error', reject);
+    ws.on('close', (code) => { if (!subscribed) reject(new Error(`socket ${i} closed (${code}) before its first result`)); });
   });
 }
 
@@ -134,6 +140,7 @@ for (const c of conversations) {
 await sleep(2000);  // let every run reach its steady stream
 measuring = true;
 const cpu0 = cpuTicks();
+const clientCpu0 = process.cpuUsage();
 const t0 = Date.now();
 transitions = 0;
 await sleep(seconds * 1000);
@@ -141,11 +148,14 @@ measuring = false;
 const elapsed = (Date.now() - t0) / 1000;
 const cpu = (cpuTicks() - cpu0) / 100 / elapsed;  // CLK_TCK = 100
 const rssLive = rssKb();
+const clientUse = process.cpuUsage(clientCpu0);
+const clientCpu = (clientUse.user + clientUse.system) / 1e6 / elapsed;
 console.log(`${subscribers} subscribers, ${runs} runs x ${rate} tokens/s, ${seconds} s: ` +
   `${delays.length} token deliveries, ${(transitions / elapsed).toFixed(0)} Transitions/s received`);
 console.log(`provider token -> client: p50 ${percentile(delays, 50)} ms, p99 ${percentile(delays, 99)} ms, ` +
   `max ${Math.max(...delays)} ms`);
-console.log(`server CPU ${(cpu * 100).toFixed(0)}% of one core, RSS ${(rssLive / 1024).toFixed(1)} MiB while streaming`);
+console.log(`server CPU ${(cpu * 100).toFixed(0)}% of one core, RSS ${(rssLive / 1024).toFixed(1)} MiB while streaming; ` +
+  `this client ${(clientCpu * 100).toFixed(0)}% of one core`);
 for (const ws of sockets) ws.terminate();
 server.proc.kill('SIGTERM');
 providerProc.kill('SIGTERM');

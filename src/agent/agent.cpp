@@ -77,6 +77,7 @@ class RunExecution {
  private:
   using Mutation = std::function<void(Repo&, Run&, Message&)>;
   awaitable<bool> Begin();
+  awaitable<RunOutcome> FailUnstartable(const std::string& error);
   awaitable<bool> Fenced(Mutation fn);
   awaitable<void> Flush(bool force);
   awaitable<void> FlushTicker();
@@ -166,6 +167,35 @@ awaitable<bool> RunExecution::Begin() {
   for (auto& m : HistoryMessages(history, message_id_)) base_messages_.push_back(std::move(m));
   flushed_ = cp_.content;
   co_return true;
+}
+
+// A run that no provider could serve fails in the one write that claims it: no history is
+// read, and the writer is not asked twice.
+awaitable<RunOutcome> RunExecution::FailUnstartable(const std::string& error) {
+  bool failed = false;
+  co_await deps_.db.Write([&](Repo& repo) {
+    auto run = repo.GetRun(run_id_);
+    if (!run || (run->status != RunStatus::kQueued && run->status != RunStatus::kExecuting)) {
+      return false;
+    }
+    auto msg = repo.GetMessage(run->message_id);
+    if (!msg || msg->status != MessageStatus::kProcessing) return false;
+    const Millis now = NowMillis();
+    msg->content = Checkpoint::Parse(run->checkpoint).content;
+    msg->status = MessageStatus::kFailed;
+    msg->error = error;
+    repo.UpdateMessageFields(*msg);
+    repo.TouchConversation(msg->conversation_id, now);
+    run->status = RunStatus::kFailed;
+    run->attempt += 1;
+    if (!run->started_at) run->started_at = now;
+    run->finished_at = now;
+    run->error = error;
+    repo.UpdateRun(*run);
+    failed = true;
+    return true;
+  });
+  co_return failed ? RunOutcome::kFailed : RunOutcome::kFencedOut;
 }
 
 // Applies fn only while this attempt still owns a processing message.
@@ -346,6 +376,9 @@ void RunExecution::Live() {
 }
 
 awaitable<RunOutcome> RunExecution::Execute() {
+  if (!deps_.chain.HasProviders()) {
+    co_return co_await FailUnstartable(providers::ProviderChain::kNoProviderError);
+  }
   if (!co_await Begin()) co_return RunOutcome::kFencedOut;
   // However the attempt ends, its final state is committed by then: the store takes over.
   struct EndLive {

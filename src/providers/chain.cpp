@@ -79,7 +79,7 @@ boost::asio::awaitable<ChainResult> ProviderChain::Step(
     std::function<boost::asio::awaitable<void>()> on_reset, CancelState* cancel) {
   ChainResult result;
   result.failure = Failure::kFatal;
-  result.error = "No AI provider configured: set OPENROUTER_API_KEY or CEREBRAS_API_KEY";
+  result.error = kNoProviderError;
   bool streamed = false;
   auto order = Order();
   for (std::size_t i = 0; i < order.size(); ++i) {

@@ -43,6 +43,10 @@ class ProviderChain {
 
   // Breaker state, exposed for tests.
   bool IsOpen(const std::string& provider) const;
+  // False when no provider has a key: every step would fail at once.
+  bool HasProviders() const { return !config_.providers.empty(); }
+  static constexpr const char* kNoProviderError =
+      "No AI provider configured: set OPENROUTER_API_KEY or CEREBRAS_API_KEY";
 
  private:
   using SteadyTime = std::chrono::steady_clock::time_point;

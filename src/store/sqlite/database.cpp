@@ -1,5 +1,6 @@
 #include "store/sqlite/database.h"
 
+#include <mutex>
 #include <string>
 
 #include "domain/limits.h"
@@ -53,6 +54,10 @@ void Statement::Reset() {
 }
 
 Database::Database(const std::string& path, bool read_only) {
+  // Memory statistics take a process-wide mutex on every SQLite allocation, which all our
+  // threads would share; nothing reads them. Must be set before SQLite initializes.
+  static std::once_flag configured;
+  std::call_once(configured, [] { sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0); });
   int flags = read_only ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
   flags |= SQLITE_OPEN_NOMUTEX;  // each connection is used by one thread only
   int rc = sqlite3_open_v2(path.c_str(), &db_, flags, nullptr);
