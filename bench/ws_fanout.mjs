@@ -7,13 +7,16 @@
 // - A provider in this process streams tokens "~<send time>" at `tokens_per_s` per run (the
 //   time as ms modulo 10^7 in base 36: 6-7 characters, close to real token sizes, so the
 //   full-result pushes of the protocol carry realistic amounts of text).
-// - Each client parses its Transitions and records, per token, now - send time: the delay
-//   from the provider token to the client (through the agent, the store, the hub and the socket);
-//   one client in ten parses (the others only count frames) so that this process keeps up.
+// - One client in ten parses its Transitions and records, per token, now - send time: the
+//   delay from the provider token to the client (through the agent, the live tail, the hub and
+//   the socket). The other nine in ten are raw sockets that subscribe the same way and read
+//   every byte without decoding it, so that this one-threaded process keeps up.
 // - Server CPU and RSS from /proc; memory per idle connection from RSS before/after connecting.
 import http from 'node:http';
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
+import net from 'node:net';
+import crypto from 'node:crypto';
 import WebSocket from '../tests/convex/node_modules/ws/wrapper.mjs';
 import { startServer, token, request, percentile, sleep } from './lib.mjs';
 
@@ -80,25 +83,24 @@ for (let i = 0; i < runs; i++) {
 
 const delays = [];
 let measuring = false;
-let transitions = 0;
+let transitions = 0;  // parsed by the measuring clients
+let bytes = 0;  // read by the counting clients
 const wsUrl = server.url.replace('http', 'ws') + '/api/1.48.0/sync';
-function subscribe(i) {
+const hello = (i) => [
+  { type: 'Connect', sessionId: `bench-${i}`, connectionCount: 0, lastCloseReason: null, clientTs: Date.now() },
+  { type: 'Authenticate', baseVersion: 0, tokenType: 'User', value: tok },
+  { type: 'ModifyQuerySet', baseVersion: 0, newVersion: 1, modifications: [
+    { type: 'Add', queryId: 0, udfPath: 'messages:getMessages', args: [{ conversationId: conversations[i % runs] }] }] },
+];
+// One client in ten parses every Transition (the `ws` package) and records the delays.
+function subscribeParsing(i) {
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(wsUrl, { perMessageDeflate: false });
     const seen = new Map();  // message id -> number of tokens already seen
-    ws.on('open', () => {
-      ws.send(JSON.stringify({ type: 'Connect', sessionId: `bench-${i}`, connectionCount: 0, lastCloseReason: null, clientTs: Date.now() }));
-      ws.send(JSON.stringify({ type: 'Authenticate', baseVersion: 0, tokenType: 'User', value: tok }));
-      ws.send(JSON.stringify({ type: 'ModifyQuerySet', baseVersion: 0, newVersion: 1, modifications: [
-        { type: 'Add', queryId: 0, udfPath: 'messages:getMessages', args: [{ conversationId: conversations[i % runs] }] }] }));
-    });
-    // One client in ten parses every Transition; the others only receive (and count) them,
-    // so this one-threaded client process keeps up and the delays are the server's.
-    const measured = i % 10 === 0;
     let subscribed = false;
+    ws.on('open', () => { for (const m of hello(i)) ws.send(JSON.stringify(m)); });
     ws.on('message', (data) => {
       const now = Date.now();
-      if (subscribed && !measured) { transitions++; return; }
       const msg = JSON.parse(data);
       if (msg.type !== 'Transition') return;
       transitions++;
@@ -121,6 +123,48 @@ function subscribe(i) {
     ws.on('close', (code) => { if (!subscribed) reject(new Error(`socket ${i} closed (${code}) before its first result`)); });
   });
 }
+// The other nine in ten are plain TCP sockets speaking just enough WebSocket to subscribe,
+// then only read (and count) the bytes: every push is still written to them in full, but
+// this one-threaded load generator does not spend its CPU decoding what it does not measure.
+function maskedTextFrame(text) {
+  const payload = Buffer.from(text);
+  const len = payload.length;
+  const head = len < 126 ? Buffer.from([0x81, 0x80 | len])
+    : len < 65536 ? Buffer.from([0x81, 0x80 | 126, len >> 8, len & 0xff])
+    : (() => { const b = Buffer.alloc(10); b[0] = 0x81; b[1] = 0x80 | 127; b.writeBigUInt64BE(BigInt(len), 2); return b; })();
+  const mask = crypto.randomBytes(4);
+  for (let k = 0; k < len; k++) payload[k] ^= mask[k & 3];
+  return Buffer.concat([head, mask, payload]);
+}
+function subscribeCounting(i) {
+  return new Promise((resolve, reject) => {
+    const u = new URL(wsUrl);
+    const sock = net.connect(Number(u.port), u.hostname);
+    let upgraded = false;
+    let subscribed = false;
+    let head = '';
+    sock.on('connect', () => {
+      sock.write(`GET ${u.pathname} HTTP/1.1\r\nHost: ${u.host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+        `Sec-WebSocket-Key: ${crypto.randomBytes(16).toString('base64')}\r\nSec-WebSocket-Version: 13\r\n\r\n`);
+    });
+    sock.on('data', (chunk) => {
+      if (!upgraded) {
+        head += chunk.toString('latin1');
+        const end = head.indexOf('\r\n\r\n');
+        if (end < 0) return;
+        if (!head.startsWith('HTTP/1.1 101')) { reject(new Error(`socket ${i}: ${head.split('\r\n')[0]}`)); return; }
+        upgraded = true;
+        for (const m of hello(i)) sock.write(maskedTextFrame(JSON.stringify(m)));
+        chunk = Buffer.from(head.slice(end + 4), 'latin1');
+      }
+      bytes += chunk.length;
+      if (!subscribed && chunk.includes('"Transition"')) { subscribed = true; resolve(sock); }
+    });
+    sock.on('error', reject);
+    sock.on('close', () => { if (!subscribed) reject(new Error(`socket ${i} closed before its first result`)); });
+  });
+}
+const subscribe = (i) => (i % 10 === 0 ? subscribeParsing(i) : subscribeCounting(i));
 
 await sleep(500);
 const rssBefore = rssKb();
@@ -143,6 +187,7 @@ const cpu0 = cpuTicks();
 const clientCpu0 = process.cpuUsage();
 const t0 = Date.now();
 transitions = 0;
+bytes = 0;
 await sleep(seconds * 1000);
 measuring = false;
 const elapsed = (Date.now() - t0) / 1000;
@@ -151,12 +196,13 @@ const rssLive = rssKb();
 const clientUse = process.cpuUsage(clientCpu0);
 const clientCpu = (clientUse.user + clientUse.system) / 1e6 / elapsed;
 console.log(`${subscribers} subscribers, ${runs} runs x ${rate} tokens/s, ${seconds} s: ` +
-  `${delays.length} token deliveries, ${(transitions / elapsed).toFixed(0)} Transitions/s received`);
+  `${delays.length} token deliveries, ${(transitions / elapsed).toFixed(0)} Transitions/s parsed by the ` +
+  `measuring tenth, ${(bytes / elapsed / 1e6).toFixed(1)} MB/s read by the rest`);
 console.log(`provider token -> client: p50 ${percentile(delays, 50)} ms, p99 ${percentile(delays, 99)} ms, ` +
   `max ${Math.max(...delays)} ms`);
 console.log(`server CPU ${(cpu * 100).toFixed(0)}% of one core, RSS ${(rssLive / 1024).toFixed(1)} MiB while streaming; ` +
   `this client ${(clientCpu * 100).toFixed(0)}% of one core`);
-for (const ws of sockets) ws.terminate();
+for (const s of sockets) (s.terminate ? s.terminate() : s.destroy());
 server.proc.kill('SIGTERM');
 providerProc.kill('SIGTERM');
 }
