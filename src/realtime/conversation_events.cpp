@@ -16,6 +16,18 @@ constexpr std::size_t kMaxEventBytes = 8 << 20;
 constexpr auto kIdleLogLifetime = 60s;
 constexpr auto kSweepEvery = 20s;
 
+// Whether two versions of a message differ in more than their text (a status, an error, a
+// tool call): then clients get the whole document, not a delta.
+bool SameExceptContent(const json::object& a, const json::object& b) {
+  if (a.size() != b.size()) return false;
+  for (const auto& [key, value] : a) {
+    if (key == "content") continue;
+    const auto* other = b.if_contains(key);
+    if (!other || *other != value) return false;
+  }
+  return true;
+}
+
 std::string Frame(std::int64_t id, std::string_view event, std::string_view data) {
   std::string out = "id: " + std::to_string(id) + "\nevent: ";
   out += event;
@@ -144,15 +156,14 @@ void ConversationLog::OnQueryResult(std::int64_t, QueryResultPtr result) {
       ended_ = true;  // the conversation is gone (deleted with its project)
       ready_ = true;
     } else {
-      boost::system::error_code ec;
-      json::value v = json::parse(result->value_json, ec);
-      if (ec || !v.is_array()) return;
+      const auto* list = result->value.if_array();
+      if (!list) return;
       std::map<std::string, MessageState> next;
       std::vector<std::string> order;
       bool removed = false;
-      for (const auto& item : v.as_array()) {
+      for (const auto& item : *list) {
         if (!item.is_object()) continue;
-        json::object doc = item.as_object();
+        const json::object& doc = item.as_object();
         const auto* id = doc.if_contains("_id");
         const auto* content = doc.if_contains("content");
         const auto* status = doc.if_contains("status");
@@ -163,8 +174,6 @@ void ConversationLog::OnQueryResult(std::int64_t, QueryResultPtr result) {
         std::string stored;
         if (content && content->is_string()) stored = std::string(content->as_string());
         st.doc = doc;
-        doc.erase("content");
-        st.rest = json::serialize(doc);
         auto prev = messages_.find(key);
         const MessageState* before = prev == messages_.end() ? nullptr : &prev->second;
         // What clients should have: the live text while this process streams the message;
@@ -182,7 +191,7 @@ void ConversationLog::OnQueryResult(std::int64_t, QueryResultPtr result) {
         }
         if (!ready_) {
           st.content = std::move(want);
-        } else if (!before || before->rest != st.rest) {
+        } else if (!before || !SameExceptContent(before->doc, st.doc)) {
           st.content = std::move(want);
           Append("message", Full(st));
         } else {
@@ -284,8 +293,9 @@ asio::awaitable<std::shared_ptr<ConversationLog>> ConversationEvents::Open(
   }
   std::weak_ptr<QuerySubscriber> weak = log;
   if (fresh || !log->Ready()) {
-    QuerySpec spec{"messages:getMessages", json::object{{"conversationId", conversation_id}},
-                   owner};
+    // Plain documents: SSE clients are not Convex clients, nothing needs rewriting for them.
+    QuerySpec spec{"messages:getMessages", json::object{{"conversationId", conversation_id}}, owner,
+                   /*convex_safe=*/false};
     auto first = co_await hub_.Subscribe(weak, 0, std::move(spec));
     // A push may have brought a newer list while we waited: the first result only sets the
     // starting state, it never rolls the log back.

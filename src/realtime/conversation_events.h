@@ -56,7 +56,6 @@ class ConversationLog final : public QuerySubscriber,
  private:
   struct MessageState {
     std::string content;      // as sent to clients
-    std::string rest;         // the document without content, serialized
     boost::json::object doc;  // the document as the store has it (keys in its order)
     bool final = false;       // no longer processing: only commits speak for it
     bool from_tail = false;   // content came from the live tail, ahead of the store

@@ -13,8 +13,7 @@ namespace asio = boost::asio;
 namespace {
 CallOutcome Run(Repo& repo, const Function& fn, const std::string& user,
                 const boost::json::object& args) {
-  std::vector<std::string> topics;
-  FunctionContext ctx{repo, user, NowMillis(), topics};
+  FunctionContext ctx{repo, user, NowMillis()};
   auto r = fn.run(ctx, args);
   if (!r.ok()) return {false, {}, UncaughtError(r.error().message)};
   return {true, boost::json::serialize(r.value()), {}};

@@ -11,7 +11,6 @@
 
 #include "domain/ids.h"
 #include "domain/text.h"
-#include "domain/topics.h"
 #include "services/access.h"
 #include "services/conversations.h"
 #include "services/files.h"
@@ -179,12 +178,10 @@ Value GetMessages(FunctionContext& ctx, const json::object& args) {
   auto checked = CheckArgs(args, {Id("conversationId", Table::kConversation)});
   if (!checked) return checked.error();
   const std::string id = Str(args, "conversationId");
-  ctx.topics.push_back(topics::Messages(id));
   auto conv = services::OwnedConversation(ctx.repo, ctx.user, id);
   if (!conv) return conv.error();
-  // Deleting the project removes the messages without touching their topic.
-  ctx.topics.push_back(topics::Conversations(conv->project_id));
   json::value list = views::ToJsonArray(ctx.repo.ListMessages(id));  // ownership checked above
+  if (!ctx.convex_safe) return list;
   for (auto& m : list.as_array()) {
     auto* calls = m.as_object().if_contains("toolCalls");
     if (!calls) continue;
@@ -201,7 +198,6 @@ Value GetConversations(FunctionContext& ctx, const json::object& args) {
   auto checked = CheckArgs(args, {Id("projectId", Table::kProject)});
   if (!checked) return checked.error();
   const std::string project_id = Str(args, "projectId");
-  ctx.topics.push_back(topics::Conversations(project_id));
   return RenderArray(services::ListConversations(ctx.repo, ctx.user, project_id));
 }
 
@@ -209,7 +205,6 @@ Value GetConversation(FunctionContext& ctx, const json::object& args) {
   auto checked = CheckArgs(args, {Id("id", Table::kConversation)});
   if (!checked) return checked.error();
   auto conv = services::OwnedConversation(ctx.repo, ctx.user, Str(args, "id"));
-  if (conv) ctx.topics.push_back(topics::Conversations(conv->project_id));
   return Render(conv);
 }
 
@@ -227,7 +222,6 @@ Value CreateConversation(FunctionContext& ctx, const json::object& args) {
 Value GetProjects(FunctionContext& ctx, const json::object& args) {
   auto checked = CheckArgs(args, {});
   if (!checked) return checked.error();
-  ctx.topics.push_back(topics::Projects(ctx.user));
   return views::ToJsonArray(services::ListProjects(ctx.repo, ctx.user));
 }
 
@@ -236,14 +230,12 @@ Value GetProjectsPartial(FunctionContext& ctx, const json::object& args) {
   if (!checked) return checked.error();
   auto limit = Count(args, "limit");
   if (!limit) return limit.error();
-  ctx.topics.push_back(topics::Projects(ctx.user));
   return views::ToJsonArray(services::ListProjects(ctx.repo, ctx.user, *limit));
 }
 
 Value GetProject(FunctionContext& ctx, const json::object& args) {
   auto checked = CheckArgs(args, {Id("id", Table::kProject)});
   if (!checked) return checked.error();
-  ctx.topics.push_back(topics::Projects(ctx.user));
   return Render(services::OwnedProject(ctx.repo, ctx.user, Str(args, "id")));
 }
 
@@ -274,7 +266,6 @@ Value GetFiles(FunctionContext& ctx, const json::object& args) {
   auto checked = CheckArgs(args, {Id("projectId", Table::kProject)});
   if (!checked) return checked.error();
   const std::string project_id = Str(args, "projectId");
-  ctx.topics.push_back(topics::Files(project_id));
   return RenderArray(services::ListFilesForUser(ctx.repo, ctx.user, project_id, true));
 }
 
@@ -284,7 +275,6 @@ Value GetTree(FunctionContext& ctx, const json::object& args) {
   auto checked = CheckArgs(args, {Id("projectId", Table::kProject)});
   if (!checked) return checked.error();
   const std::string project_id = Str(args, "projectId");
-  ctx.topics.push_back(topics::Files(project_id));
   return RenderArray(services::ListFilesForUser(ctx.repo, ctx.user, project_id, false));
 }
 
@@ -292,7 +282,6 @@ Value GetFile(FunctionContext& ctx, const json::object& args) {
   auto checked = CheckArgs(args, {Id("id", Table::kFile)});
   if (!checked) return checked.error();
   auto file = services::OwnedFile(ctx.repo, ctx.user, Str(args, "id"));
-  if (file) ctx.topics.push_back(topics::Files(file->project_id));
   return Render(file);
 }
 
@@ -301,7 +290,6 @@ Value GetFilePath(FunctionContext& ctx, const json::object& args) {
   if (!checked) return checked.error();
   auto chain = services::FilePathForUser(ctx.repo, ctx.user, Str(args, "id"));
   if (!chain) return chain.error();
-  ctx.topics.push_back(topics::Files(chain->back().project_id));
   json::array out;
   for (const auto& node : *chain) {
     out.push_back(json::object{{"_id", node.id}, {"name", node.name}});
@@ -314,7 +302,6 @@ Value GetFolderContents(FunctionContext& ctx, const json::object& args) {
       CheckArgs(args, {Id("projectId", Table::kProject), OptionalId("parentId", Table::kFile)});
   if (!checked) return checked.error();
   const std::string project_id = Str(args, "projectId");
-  ctx.topics.push_back(topics::Files(project_id));
   return RenderArray(
       services::ListFolderForUser(ctx.repo, ctx.user, project_id, OptStr(args, "parentId")));
 }

@@ -21,8 +21,9 @@ struct FunctionContext {
   Repo& repo;
   const std::string& user;  // the token's sub; empty when the caller is not authenticated
   Millis now;
-  // Filled by queries: the topics (domain/topics.h) whose change may change the result.
-  std::vector<std::string>& topics;
+  // The query's result goes to a Convex client: tool-call values whose keys a Convex client
+  // would refuse are sent as their JSON text. Off for SSE, which sends plain JSON.
+  bool convex_safe = true;
 };
 
 using FunctionBody = Result<boost::json::value> (*)(FunctionContext&, const boost::json::object&);

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <functional>
 #include <map>
+#include <optional>
 #include <set>
 #include <unordered_map>
 
@@ -35,23 +36,43 @@ std::string LiveConversation(const QuerySpec& spec) {
   return id && id->is_string() ? std::string(id->as_string()) : "";
 }
 
-QueryResultPtr MakeSuccess(std::string value_json) {
+// Reads record their topics for one query run, whatever way the run ends.
+struct RecordingReads {
+  explicit RecordingReads(Repo& r) : repo(r) { repo.RecordReads(true); }
+  ~RecordingReads() { repo.RecordReads(false); }
+  Repo& repo;
+};
+}  // namespace
+
+bool QueryResult::SameAs(const QueryResult& other) const {
+  if (this == &other) return true;
+  if (ok != other.ok) return false;
+  return ok ? value == other.value : error_message == other.error_message;
+}
+
+const std::string& QueryResult::fragment() const {
+  std::call_once(serialized_, [this] {
+    if (ok) {
+      fragment_ = "\"type\":\"QueryUpdated\",\"value\":";
+      fragment_ += json::serialize(value);
+    } else {
+      fragment_ = "\"type\":\"QueryFailed\",\"errorMessage\":";
+      fragment_ += json::serialize(json::string(error_message));
+    }
+    fragment_ += ",\"logLines\":[],\"journal\":null}";
+  });
+  return fragment_;
+}
+
+QueryResultPtr MakeQuerySuccess(json::value value) {
   auto r = std::make_shared<QueryResult>();
   r->ok = true;
-  r->fragment.reserve(value_json.size() + 64);
-  r->fragment = "\"type\":\"QueryUpdated\",\"value\":";
-  r->fragment += value_json;
-  r->fragment += ",\"logLines\":[],\"journal\":null}";
-  r->value_json = std::move(value_json);
+  r->value = std::move(value);
   return r;
 }
-}  // namespace
 
 QueryResultPtr MakeQueryFailure(std::string error_message) {
   auto r = std::make_shared<QueryResult>();
-  r->fragment = "\"type\":\"QueryFailed\",\"errorMessage\":";
-  r->fragment += json::serialize(json::string(error_message));
-  r->fragment += ",\"logLines\":[],\"journal\":null}";
   r->error_message = std::move(error_message);
   return r;
 }
@@ -68,8 +89,7 @@ struct QueryHub::Impl : std::enable_shared_from_this<Impl> {
     // The content last laid over each processing message: a stored result that is only an
     // older copy of it (the run just ended, its final commit not yet re-run) keeps it.
     std::map<std::string, std::string> live_content;
-    QueryResultPtr parsed_from;       // the stored result stored_value holds
-    json::value stored_value;         // the stored list, parsed (for the overlay)
+    QueryResultPtr listed_from;       // the stored result `listed` was made from
     std::set<std::string> listed;     // ids in the stored list
     std::set<std::string> asked_for;  // live messages it was re-run at once for
     bool urgent = false;              // re-run without waiting for the 50 ms window
@@ -115,6 +135,7 @@ struct QueryHub::Impl : std::enable_shared_from_this<Impl> {
     key += '\n';
     key += spec.user;
     key += '\n';
+    key += spec.convex_safe ? 'c' : 'p';
     key += json::serialize(spec.args);
     return key;
   }
@@ -163,10 +184,17 @@ struct QueryHub::Impl : std::enable_shared_from_this<Impl> {
     // loop only compares and hands out the finished text.
     store.SubmitRead(
         [inst, out](Repo& repo) {
-          FunctionContext ctx{repo, inst->spec.user, NowMillis(), out->topics};
-          auto r = inst->fn->run(ctx, inst->spec.args);
-          out->result = r.ok() ? MakeSuccess(json::serialize(r.value()))
-                               : MakeQueryFailure(UncaughtError(r.error().message));
+          FunctionContext ctx{repo, inst->spec.user, NowMillis(), inst->spec.convex_safe};
+          {
+            RecordingReads recording(repo);
+            auto r = inst->fn->run(ctx, inst->spec.args);
+            out->topics = repo.TakeReadTopics();
+            out->result = r.ok() ? MakeQuerySuccess(std::move(r.value()))
+                                 : MakeQueryFailure(UncaughtError(r.error().message));
+          }
+          // Made here, on a reader, not on the event loop. A message list's own text is
+          // rarely sent as it is: the live text is laid over it first.
+          if (inst->live_conversation.empty()) out->result->fragment();
         },
         [self = shared_from_this(), inst, out, gen](std::exception_ptr e) {
           asio::post(self->strand, [self, inst, out, gen, e] {
@@ -195,7 +223,7 @@ struct QueryHub::Impl : std::enable_shared_from_this<Impl> {
 
   // Hands a result to every subscriber unless it is the one they have.
   void HandOut(Instance& inst, QueryResultPtr result) {
-    if (inst.result && inst.result->fragment == result->fragment) return;
+    if (inst.result && inst.result->SameAs(*result)) return;
     inst.result = std::move(result);
     ++changed;
     for (auto it = inst.subs.begin(); it != inst.subs.end();) {
@@ -213,56 +241,47 @@ struct QueryHub::Impl : std::enable_shared_from_this<Impl> {
     if (!tail || inst.live_conversation.empty() || !inst.stored || !inst.stored->ok) {
       return inst.stored;
     }
-    // Parsed once per stored result, not on every push of live text.
-    if (inst.parsed_from != inst.stored) {
-      boost::system::error_code ec;
-      inst.stored_value = json::parse(inst.stored->value_json, ec);
-      if (ec) inst.stored_value = nullptr;
-      inst.parsed_from = inst.stored;
-      inst.listed.clear();
-      if (auto* list = inst.stored_value.if_array()) {
-        for (const auto& item : *list) {
-          const auto* doc = item.if_object();
-          const auto* id = doc ? doc->if_contains("_id") : nullptr;
-          if (id && id->is_string()) inst.listed.emplace(id->as_string());
-        }
-      }
-    }
-    auto* list = inst.stored_value.if_array();
+    const auto* list = inst.stored->value.if_array();
     if (!list) return inst.stored;
-    // Live text goes in place for the serialization, and the stored text back afterwards.
-    std::vector<std::pair<json::value*, std::string>> restore;
+    if (inst.listed_from != inst.stored) {
+      inst.listed.clear();
+      for (const auto& item : *list) {
+        const auto* doc = item.if_object();
+        const auto* id = doc ? doc->if_contains("_id") : nullptr;
+        if (id && id->is_string()) inst.listed.emplace(id->as_string());
+      }
+      inst.listed_from = inst.stored;
+    }
+    std::optional<json::array> out;  // copied from the stored list at the first live text
     std::map<std::string, std::string> seen;
-    for (auto& item : *list) {
-      auto* doc = item.if_object();
+    for (std::size_t i = 0; i < list->size(); ++i) {
+      const auto* doc = (*list)[i].if_object();
       if (!doc) continue;
       const auto* id = doc->if_contains("_id");
       const auto* status = doc->if_contains("status");
-      auto* content = doc->if_contains("content");
+      const auto* content = doc->if_contains("content");
       if (!id || !id->is_string() || !status || !status->is_string() ||
           status->as_string() != "processing" || !content || !content->is_string()) {
         continue;  // final messages: the store alone speaks for them
       }
       const std::string key(id->as_string());
-      std::string stored(content->as_string());
-      std::string want = stored;
+      const json::string& stored = content->as_string();
+      std::string want(stored);
       if (auto live = tail->Content(key)) {
         want = std::move(*live);
       } else if (auto prev = inst.live_content.find(key);
-                 prev != inst.live_content.end() && prev->second.starts_with(stored)) {
+                 prev != inst.live_content.end() && prev->second.starts_with(want)) {
         want = prev->second;  // the store has not caught up with what was shown
       }
       if (want != stored) {
-        *content = want;
-        restore.emplace_back(content, std::move(stored));
+        if (!out) out = *list;
+        (*out)[i].as_object()["content"] = want;
       }
       seen.emplace(key, std::move(want));
     }
     inst.live_content = std::move(seen);
-    if (restore.empty()) return inst.stored;
-    auto out = MakeSuccess(json::serialize(inst.stored_value));
-    for (auto& [content, stored] : restore) *content = stored;
-    return out;
+    if (!out) return inst.stored;
+    return MakeQuerySuccess(std::move(*out));
   }
 
   // The tail has news of the conversation: its lists are pushed again, at most once per live

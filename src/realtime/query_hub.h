@@ -7,9 +7,11 @@
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <boost/json/object.hpp>
+#include <boost/json/value.hpp>
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -20,17 +22,25 @@ class LiveTail;
 
 namespace polaris::realtime {
 
-// One result of a query, immutable and shared.
+// One result of a query: a document, immutable once handed out and shared by every
+// subscriber, on any thread. Its wire text is made on first use, once.
 struct QueryResult {
   bool ok = false;
-  std::string value_json;     // the Convex-JSON value, when ok
+  boost::json::value value;   // when ok
   std::string error_message;  // when !ok
+  // Whether a subscriber holding `other` already has this result.
+  bool SameAs(const QueryResult& other) const;
   // The tail of a Transition modification after its queryId: `"type":"QueryUpdated",
   // "value":…,"logLines":[],"journal":null}` (or QueryFailed with errorMessage).
-  std::string fragment;
+  const std::string& fragment() const;
+
+ private:
+  mutable std::once_flag serialized_;
+  mutable std::string fragment_;
 };
 using QueryResultPtr = std::shared_ptr<const QueryResult>;
 
+QueryResultPtr MakeQuerySuccess(boost::json::value value);
 QueryResultPtr MakeQueryFailure(std::string error_message);
 
 class QuerySubscriber {
@@ -44,6 +54,8 @@ struct QuerySpec {
   std::string udf_path;  // canonical, naming a query
   boost::json::object args;
   std::string user;  // "" when unauthenticated
+  // For Convex clients (see FunctionContext::convex_safe); SSE asks for plain documents.
+  bool convex_safe = true;
 };
 
 class QueryHub {

@@ -469,7 +469,7 @@ std::optional<std::string> SyncSession::BuildTransition() {
     if (!removed && !updated) continue;
     if (updated) {
       auto& q = it->second;
-      if (!p.removed && q.sent && q.sent->fragment == q.latest->fragment) continue;
+      if (!p.removed && q.sent && q.sent->SameAs(*q.latest)) continue;
       q.sent = q.latest;
     }
     if (!first) out += ',';
@@ -480,7 +480,7 @@ std::optional<std::string> SyncSession::BuildTransition() {
       out += std::to_string(id);
       out += '}';
     } else {
-      const std::string& fragment = it->second.latest->fragment;
+      const std::string& fragment = it->second.latest->fragment();
       // Checked before the copy: a frame over the limit is never built, whatever the query
       // set asks for (thousands of ids watching one large document).
       if (out.size() + fragment.size() + 32 > max_frame) {

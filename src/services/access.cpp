@@ -3,8 +3,8 @@
 namespace polaris::services {
 namespace {
 bool Owns(Repo& repo, const std::string& user, const std::string& project_id) {
-  auto p = repo.GetProject(project_id);
-  return p && p->owner_id == user;
+  auto owner = repo.ProjectOwner(project_id);
+  return owner && *owner == user;
 }
 }  // namespace
 
@@ -18,6 +18,12 @@ Result<Project> OwnedProject(Repo& repo, const std::string& user, const std::str
   auto p = repo.GetProject(project_id);
   if (!p || p->owner_id != user) return Error::NotFound("Project not found");
   return *p;
+}
+
+Status CheckProjectAccess(Repo& repo, const std::string& user, const std::string& project_id) {
+  if (auto st = CheckId(project_id, Table::kProject, "projectId"); !st) return st.error();
+  if (!Owns(repo, user, project_id)) return Error::NotFound("Project not found");
+  return Ok();
 }
 
 Result<Conversation> OwnedConversation(Repo& repo, const std::string& user,

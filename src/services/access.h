@@ -14,6 +14,8 @@ namespace polaris::services {
 Status CheckId(std::string_view id, Table table, std::string_view field);
 
 Result<Project> OwnedProject(Repo& repo, const std::string& user, const std::string& project_id);
+// The same check without loading the project (and without a live query depending on it).
+Status CheckProjectAccess(Repo& repo, const std::string& user, const std::string& project_id);
 Result<Conversation> OwnedConversation(Repo& repo, const std::string& user,
                                        const std::string& conversation_id);
 Result<FileNode> OwnedFile(Repo& repo, const std::string& user, const std::string& file_id);

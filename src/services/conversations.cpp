@@ -10,8 +10,7 @@ namespace polaris::services {
 Result<Conversation> CreateConversation(Repo& repo, const std::string& user,
                                         const std::string& project_id,
                                         const std::optional<std::string>& title, Millis now) {
-  auto p = OwnedProject(repo, user, project_id);
-  if (!p) return p.error();
+  if (auto st = CheckProjectAccess(repo, user, project_id); !st) return st.error();
   std::string t = ToNfc(title.value_or(kDefaultConversationTitle));
   if (HasUnsafeCharacters(t)) {
     return Error::BadRequest("Title must not contain control or bidirectional-override characters");
@@ -28,8 +27,7 @@ Result<Conversation> CreateConversation(Repo& repo, const std::string& user,
 
 Result<std::vector<Conversation>> ListConversations(Repo& repo, const std::string& user,
                                                     const std::string& project_id) {
-  auto p = OwnedProject(repo, user, project_id);
-  if (!p) return p.error();
+  if (auto st = CheckProjectAccess(repo, user, project_id); !st) return st.error();
   return repo.ListConversations(project_id);
 }
 

@@ -20,7 +20,7 @@ bool IsQuotaError(const Error& e) {
 Result<ImportResult> ImportFilesForUser(Repo& repo, const std::string& user,
                                         const std::string& project_id,
                                         const std::vector<ImportedFile>& files, Millis now) {
-  if (auto p = OwnedProject(repo, user, project_id); !p) return p.error();
+  if (auto st = CheckProjectAccess(repo, user, project_id); !st) return st.error();
   const std::int64_t max_file = CurrentLimits().max_import_file_bytes;
   ImportResult out;
   for (const auto& f : files) {
@@ -48,7 +48,7 @@ Result<ImportResult> ImportFilesForUser(Repo& repo, const std::string& user,
 
 Result<std::vector<PathedFile>> ExportTreeForUser(Repo& repo, const std::string& user,
                                                   const std::string& project_id) {
-  if (auto p = OwnedProject(repo, user, project_id); !p) return p.error();
+  if (auto st = CheckProjectAccess(repo, user, project_id); !st) return st.error();
   auto nodes = repo.ListFiles(project_id);
   std::unordered_map<std::string, const FileNode*> by_id;
   for (const auto& n : nodes) by_id[n.id] = &n;

@@ -311,26 +311,26 @@ std::vector<std::string> ListAllFilePaths(Repo& repo, const std::string& project
 Result<FileNode> WriteFileForUser(Repo& repo, const std::string& user,
                                   const std::string& project_id, const std::string& path,
                                   const std::string& content, Millis now) {
-  if (auto p = OwnedProject(repo, user, project_id); !p) return p.error();
+  if (auto st = CheckProjectAccess(repo, user, project_id); !st) return st.error();
   return WriteFileAtPath(repo, project_id, path, content, now);
 }
 
 Result<FileNode> CreateFolderForUser(Repo& repo, const std::string& user,
                                      const std::string& project_id, const std::string& path,
                                      Millis now) {
-  if (auto p = OwnedProject(repo, user, project_id); !p) return p.error();
+  if (auto st = CheckProjectAccess(repo, user, project_id); !st) return st.error();
   return CreateFolderAtPath(repo, project_id, path, now);
 }
 
 Result<FileNode> ReadFileForUser(Repo& repo, const std::string& user, const std::string& project_id,
                                  const std::string& path) {
-  if (auto p = OwnedProject(repo, user, project_id); !p) return p.error();
+  if (auto st = CheckProjectAccess(repo, user, project_id); !st) return st.error();
   return ReadFileAtPath(repo, project_id, path);
 }
 
 Result<std::vector<FileNode>> ListFilesForUser(Repo& repo, const std::string& user,
                                                const std::string& project_id, bool with_content) {
-  if (auto p = OwnedProject(repo, user, project_id); !p) return p.error();
+  if (auto st = CheckProjectAccess(repo, user, project_id); !st) return st.error();
   return with_content ? repo.ListFiles(project_id) : repo.ListFileMeta(project_id);
 }
 
@@ -377,7 +377,7 @@ Result<FileNode> CreateNodeForUser(Repo& repo, const std::string& user,
                                    const std::optional<std::string>& parent_id,
                                    const std::string& raw_name,
                                    const std::optional<std::string>& content, Millis now) {
-  if (auto p = OwnedProject(repo, user, project_id); !p) return p.error();
+  if (auto st = CheckProjectAccess(repo, user, project_id); !st) return st.error();
   auto normalized = NormalizeName(raw_name);
   if (!normalized) return normalized.error();
   const std::string& name = *normalized;
@@ -440,7 +440,7 @@ Result<std::vector<FileNode>> FilePathForUser(Repo& repo, const std::string& use
 Result<std::vector<FileNode>> ListFolderForUser(Repo& repo, const std::string& user,
                                                 const std::string& project_id,
                                                 const std::optional<std::string>& parent_id) {
-  if (auto p = OwnedProject(repo, user, project_id); !p) return p.error();
+  if (auto st = CheckProjectAccess(repo, user, project_id); !st) return st.error();
   if (parent_id) {
     if (auto st = CheckId(*parent_id, Table::kFile, "parentId"); !st) return st.error();
   }

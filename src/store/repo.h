@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -17,6 +18,9 @@ class Repo {
 
   virtual void InsertProject(const Project& p) = 0;
   virtual std::optional<Project> GetProject(const std::string& id) = 0;
+  // Who owns the project (the access check). Not recorded as a read: an owner never changes,
+  // and deleting a project is announced on each of its topics.
+  virtual std::optional<std::string> ProjectOwner(const std::string& id) = 0;
   // Newest first; limit < 0 means all.
   virtual std::vector<Project> ListProjects(const std::string& owner_id, int limit) = 0;
   virtual void UpdateProject(const std::string& id, const std::string& name, Millis updated_at) = 0;
@@ -102,11 +106,25 @@ class Repo {
   // them once the transaction commits, so live queries never miss a write.
   std::vector<std::string> TakeChangedTopics() { return std::exchange(changed_, {}); }
 
+  // While recording, every read names the topics whose change may change what it returned
+  // (a live query is re-run when one of them is committed). The repo records them itself, so
+  // no query can forget to say what it read. Off by default: other reads pay nothing.
+  void RecordReads(bool on) {
+    recording_ = on;
+    read_.clear();
+  }
+  std::vector<std::string> TakeReadTopics() { return std::exchange(read_, {}); }
+
  protected:
   void NoteChange(std::string topic) { changed_.push_back(std::move(topic)); }
+  void NoteRead(std::string (*topic)(std::string_view), std::string_view key) {
+    if (recording_) read_.push_back(topic(key));
+  }
 
  private:
   std::vector<std::string> changed_;
+  std::vector<std::string> read_;
+  bool recording_ = false;
 };
 
 }  // namespace polaris

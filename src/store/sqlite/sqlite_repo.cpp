@@ -10,6 +10,7 @@ constexpr const char* kInsertProject =
     "INSERT INTO projects(id, owner_id, name, creation_time, updated_at) VALUES(?,?,?,?,?)";
 constexpr const char* kGetProject =
     "SELECT id, owner_id, name, creation_time, updated_at FROM projects WHERE id=?";
+constexpr const char* kProjectOwner = "SELECT owner_id FROM projects WHERE id=?";
 constexpr const char* kListProjects =  // index projects_by_owner
     "SELECT id, owner_id, name, creation_time, updated_at FROM projects WHERE owner_id=? "
     "ORDER BY creation_time DESC, rowid DESC LIMIT ?";
@@ -220,9 +221,18 @@ std::optional<Project> SqliteRepo::GetProject(const std::string& id) {
   auto s = db_.Prepare(kGetProject);
   s.Bind(1, id);
   if (!s.Step()) return std::nullopt;
-  return ReadProject(s);
+  Project p = ReadProject(s);
+  NoteRead(topics::Projects, p.owner_id);
+  return p;
+}
+std::optional<std::string> SqliteRepo::ProjectOwner(const std::string& id) {
+  auto s = db_.Prepare(kProjectOwner);
+  s.Bind(1, id);
+  if (!s.Step()) return std::nullopt;
+  return s.Text(0);
 }
 std::vector<Project> SqliteRepo::ListProjects(const std::string& owner_id, int limit) {
+  NoteRead(topics::Projects, owner_id);
   auto s = db_.Prepare(kListProjects);
   s.Bind(1, owner_id).Bind(2, static_cast<std::int64_t>(limit));
   std::vector<Project> out;
@@ -259,9 +269,12 @@ std::optional<Conversation> SqliteRepo::GetConversation(const std::string& id) {
   auto s = db_.Prepare(kGetConversation);
   s.Bind(1, id);
   if (!s.Step()) return std::nullopt;
-  return ReadConversation(s);
+  Conversation c = ReadConversation(s);
+  NoteRead(topics::Conversations, c.project_id);
+  return c;
 }
 std::vector<Conversation> SqliteRepo::ListConversations(const std::string& project_id) {
+  NoteRead(topics::Conversations, project_id);
   auto s = db_.Prepare(kListConversations);
   s.Bind(1, project_id);
   std::vector<Conversation> out;
@@ -306,10 +319,12 @@ std::optional<Message> SqliteRepo::GetMessage(const std::string& id) {
     if (!s.Step()) return std::nullopt;
     m = ReadMessageRow(s);
   }
+  NoteRead(topics::Messages, m->conversation_id);
   m->tool_calls = ReadToolCalls(m->id);
   return m;
 }
 std::vector<Message> SqliteRepo::ListMessages(const std::string& conversation_id) {
+  NoteRead(topics::Messages, conversation_id);
   std::vector<Message> out;
   {
     auto s = db_.Prepare(kListMessages);
@@ -464,9 +479,12 @@ std::optional<FileNode> SqliteRepo::GetFile(const std::string& id) {
   auto s = db_.Prepare(kGetFile);
   s.Bind(1, id);
   if (!s.Step()) return std::nullopt;
-  return ReadFile(s);
+  FileNode f = ReadFile(s);
+  NoteRead(topics::Files, f.project_id);
+  return f;
 }
 std::vector<FileNode> SqliteRepo::ListFiles(const std::string& project_id) {
+  NoteRead(topics::Files, project_id);
   auto s = db_.Prepare(kListFiles);
   s.Bind(1, project_id);
   std::vector<FileNode> out;
@@ -474,6 +492,7 @@ std::vector<FileNode> SqliteRepo::ListFiles(const std::string& project_id) {
   return out;
 }
 std::vector<FileNode> SqliteRepo::ListFileMeta(const std::string& project_id) {
+  NoteRead(topics::Files, project_id);
   auto s = db_.Prepare(kListFileMeta);
   s.Bind(1, project_id);
   std::vector<FileNode> out;
@@ -481,6 +500,7 @@ std::vector<FileNode> SqliteRepo::ListFileMeta(const std::string& project_id) {
   return out;
 }
 Repo::Usage SqliteRepo::ProjectUsage(const std::string& project_id) {
+  NoteRead(topics::Files, project_id);
   auto s = db_.Prepare(kProjectUsage);
   s.Bind(1, project_id);
   if (!s.Step()) return {};
@@ -490,16 +510,20 @@ std::int64_t SqliteRepo::OwnerBytes(const std::string& owner_id) {
   return SingleInt(kOwnerBytes, owner_id);
 }
 int SqliteRepo::CountConversations(const std::string& project_id) {
+  NoteRead(topics::Conversations, project_id);
   return static_cast<int>(SingleInt(kCountConversations, project_id));
 }
 int SqliteRepo::CountMessages(const std::string& conversation_id) {
+  NoteRead(topics::Messages, conversation_id);
   return static_cast<int>(SingleInt(kCountMessages, conversation_id));
 }
 int SqliteRepo::CountProjects(const std::string& owner_id) {
+  NoteRead(topics::Projects, owner_id);
   return static_cast<int>(SingleInt(kCountProjects, owner_id));
 }
 std::vector<FileNode> SqliteRepo::ListChildren(const std::string& project_id,
                                                const std::optional<std::string>& parent_id) {
+  NoteRead(topics::Files, project_id);
   auto s = db_.Prepare(kListChildren);
   s.Bind(1, project_id).Bind(2, ParentKey(parent_id));
   std::vector<FileNode> out;
@@ -509,6 +533,7 @@ std::vector<FileNode> SqliteRepo::ListChildren(const std::string& project_id,
 std::optional<FileNode> SqliteRepo::FindChild(const std::string& project_id,
                                               const std::optional<std::string>& parent_id,
                                               const std::string& name) {
+  NoteRead(topics::Files, project_id);
   auto s = db_.Prepare(kFindChild);
   s.Bind(1, project_id).Bind(2, ParentKey(parent_id)).Bind(3, name);
   if (!s.Step()) return std::nullopt;

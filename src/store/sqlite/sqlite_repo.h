@@ -11,6 +11,7 @@ class SqliteRepo final : public Repo {
 
   void InsertProject(const Project& p) override;
   std::optional<Project> GetProject(const std::string& id) override;
+  std::optional<std::string> ProjectOwner(const std::string& id) override;
   std::vector<Project> ListProjects(const std::string& owner_id, int limit) override;
   void UpdateProject(const std::string& id, const std::string& name, Millis updated_at) override;
   void TouchProject(const std::string& id, Millis updated_at) override;

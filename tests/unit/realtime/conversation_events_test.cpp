@@ -61,11 +61,7 @@ json::object Msg(const std::string& id, const std::string& content,
 }
 
 QueryResultPtr Ok(const json::array& messages) {
-  auto r = std::make_shared<QueryResult>();
-  r->ok = true;
-  r->value_json = json::serialize(messages);
-  r->fragment = "\"type\":\"QueryUpdated\",\"value\":" + r->value_json + "}";
-  return r;
+  return MakeQuerySuccess(messages);
 }
 
 constexpr std::int64_t kFirst = 1000;
@@ -373,10 +369,7 @@ TEST_F(ConversationLogTest, FailedFirstResultEndsTheLogAndMakesItReady) {
 }
 
 TEST_F(ConversationLogTest, ResultThatIsNotAnArrayIsIgnored) {
-  auto r = std::make_shared<QueryResult>();
-  r->ok = true;
-  r->value_json = "{\"not\":\"a list\"}";
-  log_->OnQueryResult(0, r);
+  log_->OnQueryResult(0, MakeQuerySuccess(json::object{{"not", "a list"}}));
   EXPECT_FALSE(log_->Ready());
   Feed({Msg("msg_a", "x")});
   EXPECT_TRUE(log_->Ready());

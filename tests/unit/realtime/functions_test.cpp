@@ -59,9 +59,12 @@ class Functions : public services_test::ServicesFixture {
       ADD_FAILURE() << "unknown function " << path;
       return {Error::Internal("unknown function"), {}};
     }
-    std::vector<std::string> topics;
-    FunctionContext ctx{repo(), user, now, topics};
+    // As the hub runs a query: the repo records the topics its reads touched.
+    FunctionContext ctx{repo(), user, now};
+    repo().RecordReads(true);
     auto r = fn->run(ctx, args);
+    auto topics = repo().TakeReadTopics();
+    repo().RecordReads(false);
     return {std::move(r), std::move(topics)};
   }
   json::value Ok(std::string_view path, const json::object& args, const std::string& user = kAlice,
@@ -633,10 +636,19 @@ TEST_F(Functions, FailedLookupsNameNoTopics) {
   EXPECT_TRUE(Topics("conversations:getById", {{"id", NewId(Table::kConversation)}}).empty());
 }
 
-TEST_F(Functions, MutationsFillNoTopics) {
-  auto out = Run("projects:create", {{"name", "New"}});
-  ASSERT_TRUE(out.result.ok());
-  EXPECT_TRUE(out.topics.empty());
+// The repo records reads only while a live query runs: requests and mutations pay nothing.
+TEST_F(Functions, ReadsAreRecordedOnlyWhileAsked) {
+  repo().ListProjects(kAlice, -1);
+  EXPECT_TRUE(repo().TakeReadTopics().empty());
+  repo().RecordReads(true);
+  repo().ListProjects(kAlice, -1);
+  repo().RecordReads(false);
+  repo().ListProjects(kAlice, -1);
+  EXPECT_TRUE(repo().TakeReadTopics().empty());  // switching clears what was recorded
+  repo().RecordReads(true);
+  repo().ListProjects(kAlice, -1);
+  EXPECT_EQ(repo().TakeReadTopics(), std::vector<std::string>{topics::Projects(kAlice)});
+  repo().RecordReads(false);
 }
 
 // Tool-call arguments come from the model; keys a Convex client rejects ('$' first, control

@@ -43,7 +43,7 @@ class Recorder : public QuerySubscriber {
 std::vector<std::string> IdsOf(const QueryResultPtr& r) {
   std::vector<std::string> out;
   if (!r || !r->ok) return out;
-  auto v = ParseJson(r->value_json);
+  auto v = r->value;
   if (!v.is_array()) return out;
   for (const auto& d : v.as_array()) out.emplace_back(d.at("_id").as_string());
   return out;
@@ -111,7 +111,7 @@ TEST_F(QueryHubTest, MessageListsShowTheLiveTextOfProcessingMessages) {
   Subscribe(a_, 1, spec);
   auto content = [&] {
     auto r = a_->LastFor(1);
-    return r ? std::string(ParseJson(r->value_json).at(0).at("content").as_string()) : "";
+    return r ? std::string(r->value.at(0).at("content").as_string()) : "";
   };
   // Pushes arrive through the loop: spin until the list shows `want` (or give up).
   auto shows = [&](const std::string& want) {
@@ -139,12 +139,12 @@ TEST_F(QueryHubTest, SubscribeReturnsTheCurrentResult) {
   ASSERT_TRUE(r);
   ASSERT_TRUE(r->ok) << r->error_message;
   EXPECT_EQ(IdsOf(r), std::vector<std::string>{c1_.id});
-  auto v = ParseJson(r->value_json);
+  auto v = r->value;
   EXPECT_EQ(v.at(0).at("title").as_string(), "First");
   EXPECT_EQ(v.at(0).at("projectId").as_string(), p1_.id);
   // The Transition fragment carries the same value.
-  EXPECT_EQ(r->fragment, "\"type\":\"QueryUpdated\",\"value\":" + r->value_json +
-                             ",\"logLines\":[],\"journal\":null}");
+  EXPECT_EQ(r->fragment(), "\"type\":\"QueryUpdated\",\"value\":" + json::serialize(r->value) +
+                               ",\"logLines\":[],\"journal\":null}");
   // Anything already pushed to the subscriber is that same shared result.
   for (const auto& [id, pushed] : a_->results) {
     EXPECT_EQ(id, 1);
@@ -161,8 +161,9 @@ TEST_F(QueryHubTest, UnauthenticatedSubscriptionFails) {
   ASSERT_TRUE(r);
   EXPECT_FALSE(r->ok);
   EXPECT_NE(r->error_message.find("Unauthorized"), std::string::npos) << r->error_message;
-  EXPECT_TRUE(r->fragment.starts_with("\"type\":\"QueryFailed\",\"errorMessage\":")) << r->fragment;
-  EXPECT_NE(r->fragment.find("Unauthorized"), std::string::npos);
+  EXPECT_TRUE(r->fragment().starts_with("\"type\":\"QueryFailed\",\"errorMessage\":"))
+      << r->fragment();
+  EXPECT_NE(r->fragment().find("Unauthorized"), std::string::npos);
 }
 
 TEST_F(QueryHubTest, UnknownFunctionOrMutationFailsWithoutAnInstance) {
@@ -227,7 +228,7 @@ TEST_F(QueryHubTest, UnchangedResultIsNotPushedAgain) {
   Write([&](Repo& repo) { repo.UpdateConversationTitle(c1_.id, "Renamed", c1_.updated_at + 1); });
   Settle(a_.get());
   ASSERT_EQ(a_->results.size(), pushes_before + 1);
-  EXPECT_NE(a_->LastFor(1)->value_json.find("Renamed"), std::string::npos);
+  EXPECT_NE(json::serialize(a_->LastFor(1)->value).find("Renamed"), std::string::npos);
   EXPECT_EQ(Stats().results_changed, before.results_changed + 1);
 }
 
@@ -382,7 +383,7 @@ TEST_F(QueryHubTest, ProjectDeletionTurnsTheResultIntoAFailure) {
   auto last = a_->LastFor(1);
   ASSERT_TRUE(last);
   EXPECT_FALSE(last->ok);
-  EXPECT_TRUE(last->fragment.starts_with("\"type\":\"QueryFailed\""));
+  EXPECT_TRUE(last->fragment().starts_with("\"type\":\"QueryFailed\""));
 }
 
 }  // namespace
