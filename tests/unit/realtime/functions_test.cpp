@@ -653,7 +653,7 @@ TEST_F(Functions, ReadsAreRecordedOnlyWhileAsked) {
 
 // Tool-call arguments come from the model; keys a Convex client rejects ('$' first, control
 // or non-ASCII characters) must not break the whole query: such a value becomes its JSON text.
-TEST_F(Functions, GetMessagesKeepsToolCallsConvexSafe) {
+TEST_F(Functions, GetMessagesKeepsToolCallsConvexSafeForConvexOnly) {
   Conversation c = MakeConversation(kAlice, project_.id, 200);
   Message m;
   m.id = NewId(Table::kMessage);
@@ -676,6 +676,15 @@ TEST_F(Functions, GetMessagesKeepsToolCallsConvexSafe) {
   EXPECT_EQ(json::parse(calls[1].at("args").as_string()),
             json::parse(R"({"$ref":"#/x","nested":{"ok":1}})"));
   EXPECT_TRUE(calls[2].at("args").is_string());
+
+  // SSE is not a Convex client: it asks for the documents as they are.
+  FunctionContext plain{repo(), kAlice, 5000, /*convex_safe=*/false};
+  auto raw = FindFunction("messages:getMessages", FunctionKind::kQuery)
+                 ->run(plain, json::object{{"conversationId", c.id}});
+  ASSERT_TRUE(raw.ok());
+  const auto& raw_calls = raw.value().as_array()[0].at("toolCalls").as_array();
+  EXPECT_EQ(raw_calls[1].at("args"), json::parse(R"({"$ref":"#/x","nested":{"ok":1}})"));
+  EXPECT_EQ(raw_calls[2].at("args"), json::parse(R"({"path":{"caf\u00e9":1}})"));
 }
 
 // Arguments arrive as [{...}] over the sync protocol and as {...} on /api/function.
