@@ -1,6 +1,7 @@
 #pragma once
 // Change topics: the store names what each committed write touched, and a live query names
 // what it read, in these terms. A query is re-run when a topic it read is committed.
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -10,6 +11,24 @@ namespace polaris::topics {
 inline std::string Messages(std::string_view conversation_id) {
   return "m:" + std::string(conversation_id);
 }
+// Only the streamed text of one message changed (the agent's periodic flush). Watchers of the
+// conversation's messages take it as Messages(conversation_id), except where the live tail
+// of this process already has that message's text, which is newer.
+inline std::string MessageContent(std::string_view conversation_id, std::string_view message_id) {
+  return "mc:" + std::string(conversation_id) + "/" + std::string(message_id);
+}
+struct MessageContentTopic {
+  std::string_view conversation_id;
+  std::string_view message_id;
+};
+inline std::optional<MessageContentTopic> ParseMessageContent(std::string_view topic) {
+  if (!topic.starts_with("mc:")) return std::nullopt;
+  topic.remove_prefix(3);
+  const auto slash = topic.find('/');
+  if (slash == std::string_view::npos) return std::nullopt;
+  return MessageContentTopic{topic.substr(0, slash), topic.substr(slash + 1)};
+}
+
 // The conversations of one project (their list and each conversation document).
 inline std::string Conversations(std::string_view project_id) {
   return "c:" + std::string(project_id);

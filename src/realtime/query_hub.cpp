@@ -14,6 +14,7 @@
 
 #include "domain/clock.h"
 #include "domain/live_tail.h"
+#include "domain/topics.h"
 #include "realtime/await_callback.h"
 #include "realtime/convex_encoding.h"
 #include "realtime/functions.h"
@@ -142,9 +143,19 @@ struct QueryHub::Impl : std::enable_shared_from_this<Impl> {
 
   void Invalidate(const std::vector<std::string>& topics) {
     std::set<Instance*> hit;
-    for (const auto& t : topics) {
-      auto it = by_topic.find(t);
+    auto mark = [&](const std::string& topic) {
+      auto it = by_topic.find(topic);
       if (it != by_topic.end()) hit.insert(it->second.begin(), it->second.end());
+    };
+    for (const auto& t : topics) {
+      if (auto content = topics::ParseMessageContent(t)) {
+        // A streamed-text flush of a reply this process is streaming: the live tail already
+        // has newer text, and a re-run would only find the overlay unchanged.
+        if (tail && tail->Content(std::string(content->message_id))) continue;
+        mark(topics::Messages(content->conversation_id));
+        continue;
+      }
+      mark(t);
     }
     for (Instance* inst : hit) {
       ++inst->dirty_gen;

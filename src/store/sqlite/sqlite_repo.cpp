@@ -402,7 +402,9 @@ bool SqliteRepo::UpdateContentIfCurrent(const std::string& message_id, const std
                                         int attempt, const std::string& content) {
   auto s = db_.Prepare(kUpdateContentIfCurrent);
   s.Bind(1, content).Bind(2, message_id).Bind(3, run_id).Bind(4, std::int64_t{attempt});
-  return NoteReturned(s, topics::Messages);
+  if (!s.Step()) return false;
+  NoteChange(topics::MessageContent(s.Text(0), message_id));
+  return true;
 }
 
 std::vector<std::string> SqliteRepo::ListProcessingMessages() {

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "domain/ids.h"
+#include "domain/topics.h"
 #include "realtime_test_util.h"
 
 namespace polaris::realtime {
@@ -176,6 +177,25 @@ TEST_F(QueryHubTest, UnknownFunctionOrMutationFailsWithoutAnInstance) {
   EXPECT_FALSE(m->ok);
   EXPECT_EQ(Stats().instances, 0u);
   EXPECT_EQ(CountConversations(p1_.id), 1u);  // the mutation did not run
+}
+
+// A flush of streamed text re-runs no list while this process streams that message (its live
+// tail has newer text); once the message is not live here, the same flush re-runs the list.
+TEST_F(QueryHubTest, StreamedTextFlushOfALiveMessageRerunsNothing) {
+  Message m = InsertMessage(c1_, Role::kAssistant, "", MessageStatus::kProcessing, 2000);
+  QuerySpec spec{"messages:getMessages", json::object{{"conversationId", c1_.id}}, kAlice};
+  Subscribe(a_, 1, spec);
+  tail_.Publish(c1_.id, m.id, "Hello");
+  Settle(a_.get());
+  const auto runs = Stats().runs;
+  hub_->OnCommit({topics::MessageContent(c1_.id, m.id)});
+  Settle(a_.get());
+  Spin(std::chrono::milliseconds(60));
+  EXPECT_EQ(Stats().runs, runs);
+
+  tail_.End(c1_.id, m.id);
+  hub_->OnCommit({topics::MessageContent(c1_.id, m.id)});
+  EXPECT_TRUE(RunUntil([&] { return Stats().runs == runs + 1; }));
 }
 
 TEST_F(QueryHubTest, WriteToATopicTheQueryReadPushesANewResult) {
