@@ -127,7 +127,7 @@ int Serve(const cli::ServeOptions& o) {
                           agent::AgentDeps{db, chain, agent_config, &metrics, &live},
                           runs::RunManagerConfig{o.max_runs});
     RateLimiter message_rate, ai_rate;
-    http::AppContext app{db, runs, chain, message_rate, ai_rate};
+    http::AppContext app{db, runs, chain, message_rate, ai_rate, live};
     http::RegisterHealthRoutes(router);
     http::RegisterMetricsRoutes(router, metrics, EnvOpt("POLARIS_METRICS_TOKEN").value_or(""));
     http::RegisterProjectRoutes(router, db);

@@ -6,6 +6,7 @@ namespace polaris {
 class StoreClient;
 class Metrics;
 class RateLimiter;
+class LiveTail;
 class UserSlots;
 namespace runs {
 class RunManager;
@@ -30,6 +31,7 @@ struct AppContext {
   providers::ProviderChain& chain;
   RateLimiter& message_rate;  // POST /api/messages per user
   RateLimiter& ai_rate;       // suggestion and quick edit per user
+  LiveTail& tail;             // the text of replies being streamed, ahead of the store
 };
 
 void RegisterHealthRoutes(Router& router);

@@ -7,6 +7,7 @@
 #include "agent/title.h"
 #include "domain/clock.h"
 #include "domain/limits.h"
+#include "domain/live_tail.h"
 #include "domain/rate_limiter.h"
 #include "http/api.h"
 #include "http/json_util.h"
@@ -67,7 +68,9 @@ awaitable<Response> Cancel(AppContext& app, Request& req) {
   if (!message_id) co_return ErrorResponse(message_id.error());
   Result<services::CancelOutcome> out;
   co_await app.db.Write([&](Repo& repo) {
-    out = services::CancelMessage(repo, req.user, *message_id, NowMillis());
+    // Read in the job: the text shown up to the moment the cancel commits.
+    out = services::CancelMessage(repo, req.user, *message_id, NowMillis(),
+                                  app.tail.Content(*message_id));
     return out.ok();
   });
   if (!out) co_return ErrorResponse(out.error());

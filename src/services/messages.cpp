@@ -147,7 +147,8 @@ Result<PostedMessage> PostMessage(Repo& repo, const std::string& user,
 }
 
 Result<CancelOutcome> CancelMessage(Repo& repo, const std::string& user,
-                                    const std::string& message_id, Millis now) {
+                                    const std::string& message_id, Millis now,
+                                    const std::optional<std::string>& shown) {
   auto msg = OwnedMessage(repo, user, message_id);
   if (!msg) return msg.error();
   if (msg->status == MessageStatus::kCancelled) return CancelOutcome{};
@@ -157,6 +158,9 @@ Result<CancelOutcome> CancelMessage(Repo& repo, const std::string& user,
     return err;
   }
   msg->status = MessageStatus::kCancelled;
+  if (shown && shown->size() > msg->content.size() && shown->starts_with(msg->content)) {
+    msg->content = *shown;
+  }
   if (msg->content.empty()) msg->content = kCancelledContent;
   repo.UpdateMessage(*msg);
   repo.TouchConversation(msg->conversation_id, now);

@@ -39,9 +39,12 @@ struct CancelOutcome {
   std::optional<std::string> run_id;  // the run to stop, when the message was processing
 };
 // processing -> cancelled (content kept, or "Message was cancelled."); cancelled -> ok again;
-// anything else -> 409 with the message's status.
+// anything else -> 409 with the message's status. `shown` is the text watchers were already
+// sent (the live tail, ahead of the throttled store): kept when it extends the stored text,
+// so a cancel never takes back words the user saw.
 Result<CancelOutcome> CancelMessage(Repo& repo, const std::string& user,
-                                    const std::string& message_id, Millis now);
+                                    const std::string& message_id, Millis now,
+                                    const std::optional<std::string>& shown = std::nullopt);
 
 Result<Run> GetRunForUser(Repo& repo, const std::string& user, const std::string& run_id);
 

@@ -99,5 +99,29 @@ TEST_F(ServicesMessages, AdmissionIsAskedOnlyForAPostThatStartsARun) {
   EXPECT_EQ(asked, 1);
 }
 
+// A cancel keeps what watchers were shown when it extends the stored text (the store lags
+// the live stream by up to one flush); text that does not extend it is not taken.
+TEST_F(ServicesMessages, CancelKeepsTheTextAlreadyShown) {
+  auto posted = PostMessage(repo(), kAlice, conversation_.id, "hello", std::nullopt, 1000);
+  ASSERT_TRUE(posted.ok());
+  auto m = repo().GetMessage(posted->message_id);
+  m->content = "Hello";
+  repo().UpdateMessage(*m);
+  ASSERT_TRUE(CancelMessage(repo(), kAlice, m->id, 2000, std::string("Hello, wor")).ok());
+  EXPECT_EQ(repo().GetMessage(m->id)->content, "Hello, wor");
+  EXPECT_EQ(repo().GetMessage(m->id)->status, MessageStatus::kCancelled);
+
+  Finish(*posted);
+  auto second = PostMessage(repo(), kAlice, conversation_.id, "again", std::nullopt, 3000);
+  ASSERT_TRUE(second.ok());
+  m = repo().GetMessage(second->message_id);
+  m->content = "Stored text";
+  repo().UpdateMessage(*m);
+  ASSERT_TRUE(CancelMessage(repo(), kAlice, m->id, 4000, std::string("Other")).ok());
+  EXPECT_EQ(repo().GetMessage(m->id)->content, "Stored text");
+  // Another user's cancel is refused before anything is read from `shown`.
+  EXPECT_FALSE(CancelMessage(repo(), kBob, m->id, 5000, std::string("Stored text!")).ok());
+}
+
 }  // namespace
 }  // namespace polaris::services
