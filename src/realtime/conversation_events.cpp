@@ -294,8 +294,9 @@ asio::awaitable<std::shared_ptr<ConversationLog>> ConversationEvents::Open(
   std::weak_ptr<QuerySubscriber> weak = log;
   if (fresh || !log->Ready()) {
     // Plain documents: SSE clients are not Convex clients, nothing needs rewriting for them.
+    // The stored list only: the log follows the live tail itself.
     QuerySpec spec{"messages:getMessages", json::object{{"conversationId", conversation_id}}, owner,
-                   /*convex_safe=*/false};
+                   /*convex_safe=*/false, /*live_text=*/false};
     auto first = co_await hub_.Subscribe(weak, 0, std::move(spec));
     // A push may have brought a newer list while we waited: the first result only sets the
     // starting state, it never rolls the log back.

@@ -137,6 +137,7 @@ struct QueryHub::Impl : std::enable_shared_from_this<Impl> {
     key += spec.user;
     key += '\n';
     key += spec.convex_safe ? 'c' : 'p';
+    key += spec.live_text ? 'l' : 's';
     key += json::serialize(spec.args);
     return key;
   }
@@ -335,7 +336,7 @@ struct QueryHub::Impl : std::enable_shared_from_this<Impl> {
   }
 
   void WatchLive(Instance& inst) {
-    inst.live_conversation = tail ? LiveConversation(inst.spec) : "";
+    inst.live_conversation = tail && inst.spec.live_text ? LiveConversation(inst.spec) : "";
     if (inst.live_conversation.empty()) return;
     auto& w = live_watches[inst.live_conversation];
     if (!w.watch) {

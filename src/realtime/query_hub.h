@@ -56,6 +56,9 @@ struct QuerySpec {
   std::string user;  // "" when unauthenticated
   // For Convex clients (see FunctionContext::convex_safe); SSE asks for plain documents.
   bool convex_safe = true;
+  // Lay the live tail's text over a message list (Convex clients). SSE reads the tail itself
+  // and asks for the stored list only.
+  bool live_text = true;
 };
 
 class QueryHub {
