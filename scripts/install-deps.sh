@@ -3,7 +3,7 @@
 set -euo pipefail
 pkgs=(g++ cmake ninja-build pkg-config libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
       libssl-dev libsqlite3-dev libpq-dev libgtest-dev libcli11-dev openssl libutf8proc-dev
-      libmimalloc-dev chromium fonts-dejavu-core)
+      libmimalloc-dev postgresql chromium fonts-dejavu-core)
 # chromium: Debian's browser for the page's tests (playwright-core drives it; none is downloaded).
 # Node may come from elsewhere than Debian (nodesource, nvm): only install it when absent.
 command -v node >/dev/null 2>&1 || pkgs+=(nodejs)

@@ -12,6 +12,17 @@ ctest --test-dir "$build" --output-on-failure -j2 || status=1
 echo "== end-to-end tests (with the official convex client: npm ci in tests/convex)"
 (cd tests/convex && npm ci --no-audit --no-fund --loglevel=error) || status=1
 POLARIS_BIN="$PWD/$build/polaris" node --test --test-concurrency=2 tests/e2e/ tests/convex/ || status=1
+echo "== end-to-end tests again, on PostgreSQL (a throwaway cluster under $build/pg)"
+pg_dir="$PWD/$build/pg"
+trap 'bash scripts/pg-cluster.sh stop "$pg_dir" >/dev/null 2>&1 || true' EXIT
+if pg_uri=$(bash scripts/pg-cluster.sh start "$pg_dir"); then
+  POLARIS_TEST_PG_URI="$pg_uri" POLARIS_BIN="$PWD/$build/polaris" \
+    node --test --test-concurrency=2 tests/e2e/ tests/convex/ || status=1
+else
+  echo "could not start the PostgreSQL cluster"
+  status=1
+fi
+bash scripts/pg-cluster.sh stop "$pg_dir" || true
 echo "== web page: type check"
 (cd web && npx tsc --noEmit -p .) || status=1
 echo "== web page in Chromium (playwright-core, Debian's chromium)"

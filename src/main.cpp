@@ -29,6 +29,7 @@
 #include "realtime/query_hub.h"
 #include "realtime/sync_session.h"
 #include "runs/run_manager.h"
+#include "store/postgres/pg_store.h"
 #include "store/sqlite/sqlite_store.h"
 #include "store/store_client.h"
 
@@ -75,17 +76,25 @@ int Serve(const cli::ServeOptions& o) {
   if (!verifier) return Fail(verifier.error().message);
 
   constexpr std::string_view kSqlite = "sqlite:";
-  if (!o.db.starts_with(kSqlite)) {
-    return Fail("unsupported --db '" + o.db + "': this build supports sqlite:PATH only");
+  // A postgres:// URI, or a libpq "key=value ..." connection string.
+  const bool postgres = !o.db.starts_with(kSqlite) &&
+                        (o.db.starts_with("postgres://") || o.db.starts_with("postgresql://") ||
+                         o.db.find('=') != std::string::npos);
+  if (!o.db.starts_with(kSqlite) && !postgres) {
+    return Fail("unsupported --db '" + o.db +
+                "': use sqlite:PATH, a postgres:// URI or a libpq connection string");
   }
-  std::filesystem::path db_path = o.db.substr(kSqlite.size());
-  std::error_code ec;
-  if (db_path.has_parent_path()) std::filesystem::create_directories(db_path.parent_path(), ec);
-
   const int threads = std::max(2u, std::thread::hardware_concurrency());
-  std::unique_ptr<sqlite::SqliteStore> store;
+  std::unique_ptr<Store> store;
   try {
-    store = std::make_unique<sqlite::SqliteStore>(db_path.string(), threads);
+    if (postgres) {
+      store = std::make_unique<pg::PgStore>(o.db, threads);
+    } else {
+      std::filesystem::path db_path = o.db.substr(kSqlite.size());
+      std::error_code ec;
+      if (db_path.has_parent_path()) std::filesystem::create_directories(db_path.parent_path(), ec);
+      store = std::make_unique<sqlite::SqliteStore>(db_path.string(), threads);
+    }
   } catch (const std::exception& e) {
     return Fail(e.what());
   }

@@ -2,7 +2,7 @@
 // make JSON requests, and talk raw HTTP over a socket. Node built-ins only.
 import assert from 'node:assert/strict';
 import { before, after } from 'node:test';
-import { spawn, execFile } from 'node:child_process';
+import { spawn, execFile, execFileSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -40,6 +40,22 @@ export function randomSecret() {
   return crypto.randomBytes(32).toString('hex');
 }
 
+// With POLARIS_TEST_PG_URI set (scripts/run-tests.sh starts a throwaway cluster), servers
+// store their data in PostgreSQL: one fresh database per data dir, named in the dir so that a
+// restart on the same dir finds the same database.
+const PG_URI = process.env.POLARIS_TEST_PG_URI || '';
+export const ON_POSTGRES = PG_URI !== '';
+function postgresDbFor(dataDir) {
+  const file = path.join(dataDir, 'pg-database');
+  if (fs.existsSync(file)) return fs.readFileSync(file, 'utf8').trim();
+  const name = `polaris_${crypto.randomBytes(6).toString('hex')}`;
+  execFileSync('psql', [PG_URI, '-q', '-v', 'ON_ERROR_STOP=1', '-c', `CREATE DATABASE ${name}`],
+    { stdio: ['ignore', 'ignore', 'pipe'] });
+  const uri = PG_URI.replace(/\/[^/?]*(\?.*)?$/, `/${name}`);  // the same server, the new database
+  fs.writeFileSync(file, uri);
+  return uri;
+}
+
 export function makeTempDir(prefix = 'polaris-e2e-') {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
 }
@@ -59,14 +75,19 @@ export async function startServer(opts = {}) {
   const dataDir = opts.dataDir || makeTempDir();
   const secret = opts.secret === undefined ? randomSecret() : opts.secret;
   const dbPath = opts.dbPath || path.join(dataDir, 'polaris.db');
+  // A test that names its SQLite file (dbPath) is about SQLite, unless it restarts a server
+  // that was on PostgreSQL; the others follow the suite.
+  const onPostgres = ON_POSTGRES &&
+    (!opts.dbPath || fs.existsSync(path.join(dataDir, 'pg-database')));
+  const db = onPostgres ? postgresDbFor(dataDir) : `sqlite:${dbPath}`;
   const env = baseEnv({ POLARIS_JWT_SECRET: secret ?? undefined, ...(opts.env || {}) });
   // opts.envOnly: configure host/port/data dir/db through environment variables, not flags.
   const args = opts.envOnly
     ? ['serve', ...(opts.args || [])]
-    : ['serve', '--host', '127.0.0.1', '--port', '0', '--data-dir', dataDir, '--db', `sqlite:${dbPath}`,
+    : ['serve', '--host', '127.0.0.1', '--port', '0', '--data-dir', dataDir, '--db', db,
       ...(opts.args || [])];
   if (opts.envOnly) {
-    Object.assign(env, { POLARIS_HOST: '127.0.0.1', PORT: '0', POLARIS_DATA_DIR: dataDir, POLARIS_DB: `sqlite:${dbPath}` });
+    Object.assign(env, { POLARIS_HOST: '127.0.0.1', PORT: '0', POLARIS_DATA_DIR: dataDir, POLARIS_DB: db });
   }
   const proc = spawn(POLARIS_BIN, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';

@@ -1,0 +1,260 @@
+#include "store/postgres/pg_store.h"
+
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+
+#include "store/postgres/pg_connection.h"
+#include "store/postgres/pg_migrations.h"
+#include "store/postgres/pg_repo.h"
+
+namespace polaris::pg {
+namespace {
+
+// Upper bound of writes per transaction: keeps one batch's latency bounded under load.
+constexpr std::size_t kMaxBatch = 512;
+constexpr auto kMinBackoff = std::chrono::milliseconds(50);
+constexpr auto kMaxBackoff = std::chrono::milliseconds(2000);
+
+// Each job runs inside the savepoint `job`; the statements that open the next one and close
+// the last travel together, so a job costs one extra round trip, not two.
+constexpr const char* kBeginDurable = "BEGIN; SAVEPOINT job";
+// Relaxed: COMMIT returns before the WAL is flushed (a crash of the server, not of Polaris,
+// may lose it); the next durable commit flushes it, since the WAL is one sequence.
+constexpr const char* kBeginRelaxed = "BEGIN; SET LOCAL synchronous_commit = off; SAVEPOINT job";
+constexpr const char* kNextJob = "RELEASE job; SAVEPOINT job";
+constexpr const char* kRollbackJob = "ROLLBACK TO job";
+// One snapshot for the whole read job.
+constexpr const char* kBeginRead = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY";
+
+// Brings a broken connection back before a thread's next job. While the server stays away
+// it tries once per backoff step (50 ms doubling to 2 s) and fails the jobs in between at
+// once, rather than making each wait for a connect attempt.
+class Link {
+ public:
+  explicit Link(Connection& db) : db_(db) {}
+  // Throws PgError (unavailable) while the connection cannot be restored.
+  void Ensure() {
+    if (db_.ok()) return;
+    const auto now = std::chrono::steady_clock::now();
+    if (now < next_try_) throw PgError("", "postgres: connection lost; reconnecting", true);
+    try {
+      db_.Reset();
+      backoff_ = kMinBackoff;
+    } catch (...) {
+      next_try_ = now + backoff_;
+      backoff_ = std::min<std::chrono::milliseconds>(backoff_ * 2, kMaxBackoff);
+      throw;
+    }
+  }
+  // Opens a transaction. A connection found dead here (the server restarted while it was
+  // idle) is restored and the statement tried once more: no job has run yet.
+  void Begin(const char* sql) {
+    Ensure();
+    // BEGIN inside a transaction is only a warning: never let a job join a leftover one.
+    if (db_.transaction_status() != PQTRANS_IDLE) db_.Exec("ROLLBACK");
+    try {
+      db_.Exec(sql);
+    } catch (const PgError&) {
+      if (db_.ok()) throw;
+      Ensure();
+      db_.Exec(sql);
+    }
+  }
+
+ private:
+  Connection& db_;
+  std::chrono::steady_clock::time_point next_try_{};
+  std::chrono::milliseconds backoff_ = kMinBackoff;
+};
+
+// Ends whatever transaction a failure left open; a dead connection has none.
+void RollbackQuietly(Connection& db) {
+  if (!db.ok() || db.transaction_status() == PQTRANS_IDLE) return;
+  try {
+    db.Exec("ROLLBACK");
+  } catch (const std::exception&) {
+  }
+}
+
+void Commit(Connection& db) {
+  // PostgreSQL answers COMMIT of a failed transaction with a ROLLBACK, not an error.
+  if (db.Exec("COMMIT").command() != "COMMIT") {
+    throw PgError("", "postgres: the transaction was rolled back", false);
+  }
+}
+
+}  // namespace
+
+PgStore::PgStore(const std::string& conninfo, int reader_threads) {
+  reader_threads = std::max(reader_threads, 1);  // reads would never run without one
+  connections_.push_back(std::make_unique<Connection>(conninfo));
+  Migrate(*connections_.front());
+  for (int i = 0; i < reader_threads + 1; ++i) {
+    connections_.push_back(std::make_unique<Connection>(conninfo));
+  }
+  writer_ = std::thread([this] { WriterLoop(*connections_[0]); });
+  for (int i = 0; i < reader_threads; ++i) {
+    Connection& db = *connections_[static_cast<std::size_t>(i) + 1];
+    readers_.emplace_back([this, &db] { ReaderLoop(db, reads_, read_cv_); });
+  }
+  // One thread for long reads: they queue behind each other, never in front of a request's.
+  // It runs at a lower CPU priority (Linux nice is per thread), so on a busy machine the
+  // network threads and the writer get a core first.
+  Connection& background = *connections_.back();
+  background_reader_ = std::thread([this, &background] {
+    setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)), 10);
+    ReaderLoop(background, background_reads_, background_cv_);
+  });
+}
+
+PgStore::~PgStore() {
+  Close();
+}
+
+void PgStore::Close() {
+  {
+    std::lock_guard lock(mu_);
+    if (closing_ && !writer_.joinable()) return;
+    closing_ = true;
+  }
+  write_cv_.notify_all();
+  read_cv_.notify_all();
+  background_cv_.notify_all();
+  if (writer_.joinable()) writer_.join();
+  for (auto& t : readers_) {
+    if (t.joinable()) t.join();
+  }
+  if (background_reader_.joinable()) background_reader_.join();
+  connections_.clear();
+}
+
+void PgStore::SubmitRead(ReadJob job, Done done) {
+  {
+    std::lock_guard lock(mu_);
+    reads_.push_back({std::move(job), std::move(done)});
+  }
+  read_cv_.notify_one();
+}
+
+void PgStore::SubmitBackgroundRead(ReadJob job, Done done) {
+  {
+    std::lock_guard lock(mu_);
+    background_reads_.push_back({std::move(job), std::move(done)});
+  }
+  background_cv_.notify_one();
+}
+
+void PgStore::SubmitWrite(WriteJob job, Done done, Durability durability) {
+  {
+    std::lock_guard lock(mu_);
+    writes_.push_back({std::move(job), std::move(done), durability});
+  }
+  write_cv_.notify_one();
+}
+
+void PgStore::WriterLoop(Connection& db) {
+  PgRepo repo(db);
+  Link link(db);
+  std::vector<Write> batch;
+  std::vector<std::exception_ptr> errors;
+  std::vector<std::string> topics;
+  while (true) {
+    {
+      std::unique_lock lock(mu_);
+      write_cv_.wait(lock, [&] { return closing_ || !writes_.empty(); });
+      if (writes_.empty()) return;  // closing and drained
+      while (!writes_.empty() && batch.size() < kMaxBatch) {
+        batch.push_back(std::move(writes_.front()));
+        writes_.pop_front();
+      }
+    }
+    errors.assign(batch.size(), nullptr);
+    std::exception_ptr commit_error;
+    try {
+      // Only a batch holding a durable write waits for the WAL flush. Its flush also covers
+      // every relaxed batch before it.
+      const bool durable = std::any_of(batch.begin(), batch.end(), [](const Write& w) {
+        return w.durability == Durability::kDurable;
+      });
+      link.Begin(durable ? kBeginDurable : kBeginRelaxed);
+      RunBatch(db, repo, batch, errors, topics);
+    } catch (...) {
+      commit_error = std::current_exception();
+      RollbackQuietly(db);
+    }
+    if (!commit_error && listener_ && !topics.empty()) {
+      std::sort(topics.begin(), topics.end());
+      topics.erase(std::unique(topics.begin(), topics.end()), topics.end());
+      listener_(std::move(topics));
+    }
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+      if (batch[i].done) batch[i].done(commit_error ? commit_error : errors[i]);
+    }
+    batch.clear();
+    topics.clear();
+  }
+}
+
+void PgStore::RunBatch(Connection& db, PgRepo& repo, std::vector<Write>& batch,
+                       std::vector<std::exception_ptr>& errors, std::vector<std::string>& topics) {
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    if (i > 0) db.Exec(kNextJob);
+    // A savepoint per job: one failing job rolls back alone, the batch still commits.
+    bool keep = false;
+    try {
+      keep = batch[i].job(repo);
+    } catch (...) {
+      errors[i] = std::current_exception();
+    }
+    auto changed = repo.TakeChangedTopics();
+    // A job that caught a failed statement and went on cannot keep its changes: unlike
+    // SQLite, PostgreSQL aborts the transaction up to the savepoint.
+    if (keep && db.transaction_status() == PQTRANS_INERROR) {
+      keep = false;
+      errors[i] = std::make_exception_ptr(
+          PgError("25P02", "postgres: a statement of the write job failed", false));
+    }
+    if (keep) {
+      topics.insert(topics.end(), std::make_move_iterator(changed.begin()),
+                    std::make_move_iterator(changed.end()));
+    } else {
+      db.Exec(kRollbackJob);
+    }
+  }
+  Commit(db);
+}
+
+void PgStore::ReaderLoop(Connection& db, std::deque<Read>& queue, std::condition_variable& cv) {
+  PgRepo repo(db);
+  Link link(db);
+  while (true) {
+    Read r;
+    {
+      std::unique_lock lock(mu_);
+      cv.wait(lock, [&] { return closing_ || !queue.empty(); });
+      if (queue.empty()) return;
+      r = std::move(queue.front());
+      queue.pop_front();
+    }
+    std::exception_ptr error;
+    try {
+      link.Begin(kBeginRead);
+      try {
+        r.job(repo);
+      } catch (...) {
+        error = std::current_exception();
+      }
+      db.Exec("COMMIT");
+    } catch (...) {
+      if (!error) error = std::current_exception();
+      RollbackQuietly(db);
+    }
+    if (r.done) r.done(error);
+  }
+}
+
+}  // namespace polaris::pg

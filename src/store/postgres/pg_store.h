@@ -1,0 +1,69 @@
+#pragma once
+#include <condition_variable>
+#include <deque>
+#include <exception>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "store/store.h"
+
+namespace polaris::pg {
+
+class Connection;
+class PgRepo;
+
+// PostgreSQL behind the Store interface, shaped like SqliteStore: one writer thread with
+// group commit and a few reader threads, each with its own connection. A thread whose
+// connection breaks fails the jobs it was running as unavailable and reconnects before its
+// next job; the process never exits over it. The commit listener hears this process's
+// commits only: writes by other processes on the same database are not announced.
+class PgStore final : public Store {
+ public:
+  // Connects (conninfo: a postgres:// URI or "key=value" string), applies migrations, opens
+  // every thread's connection and starts the threads. Throws PgError on failure.
+  PgStore(const std::string& conninfo, int reader_threads);
+  ~PgStore() override;
+
+  void SetCommitListener(CommitListener listener) override { listener_ = std::move(listener); }
+  void SubmitRead(ReadJob job, Done done) override;
+  void SubmitBackgroundRead(ReadJob job, Done done) override;
+  void SubmitWrite(WriteJob job, Done done, Durability durability = Durability::kDurable) override;
+  void Close() override;
+
+ private:
+  struct Write {
+    WriteJob job;
+    Done done;
+    Durability durability = Durability::kDurable;
+  };
+  struct Read {
+    ReadJob job;
+    Done done;
+  };
+  void WriterLoop(Connection& db);
+  // Runs the batch in one transaction and commits it: errors[i] gets what job i threw, topics
+  // what the kept jobs changed. Throws when the transaction itself fails.
+  void RunBatch(Connection& db, PgRepo& repo, std::vector<Write>& batch,
+                std::vector<std::exception_ptr>& errors, std::vector<std::string>& topics);
+  // Serves `queue` (woken by `cv`) until the store closes.
+  void ReaderLoop(Connection& db, std::deque<Read>& queue, std::condition_variable& cv);
+
+  CommitListener listener_;
+  std::mutex mu_;
+  std::condition_variable write_cv_, read_cv_, background_cv_;
+  std::deque<Write> writes_;
+  std::deque<Read> reads_;
+  std::deque<Read> background_reads_;
+  bool closing_ = false;
+  // One per thread, opened by the constructor (so a server that is down or full fails the
+  // start) and closed once the threads have stopped.
+  std::vector<std::unique_ptr<Connection>> connections_;
+  std::thread writer_;
+  std::vector<std::thread> readers_;
+  std::thread background_reader_;
+};
+
+}  // namespace polaris::pg
