@@ -308,6 +308,24 @@ export function connectMsg(sessionId, extra = {}) {
  * Resolves once the response head is in: {status, headers, events, comments, body (non-200),
  * next(pred), until(pred), close()}. An event is {id, event, data, json}.
  */
+/** Applies SSE snapshot/message/delta events, in order, to a message list. */
+export function rebuildFromEvents(events) {
+  const docs = new Map();
+  for (const ev of events) {
+    if (ev.event === 'snapshot') {
+      docs.clear();
+      for (const m of ev.json) docs.set(m._id, structuredClone(m));
+    } else if (ev.event === 'message') {
+      docs.set(ev.json._id, structuredClone(ev.json));
+    } else if (ev.event === 'delta') {
+      const d = docs.get(ev.json._id);
+      assert.ok(d, `delta for an unknown message: ${show(ev)}`);
+      d.content += ev.json.append;
+    }
+  }
+  return [...docs.values()];
+}
+
 /** openSse against ctx.server, every stream closed after the file's tests. */
 export function useSse(ctx) {
   const streams = new Set();

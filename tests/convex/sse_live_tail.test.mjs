@@ -7,28 +7,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { newUser } from '../e2e/lib/server.mjs';
 import { useMockedServer, newChat, postMessage, getMessages, words } from '../e2e/lib/mock.mjs';
-import { useSse, show } from './lib.mjs';
+import { useSse, show, rebuildFromEvents as rebuild } from './lib.mjs';
 
 const ctx = useMockedServer({ mocks: 2, env: { POLARIS_FLUSH_INTERVAL_MS: '1000' } });
 const sse = useSse(ctx);
-
-/** Applies snapshot/message/delta events to a message list. */
-function rebuild(events) {
-  const docs = new Map();
-  for (const ev of events) {
-    if (ev.event === 'snapshot') {
-      docs.clear();
-      for (const m of ev.json) docs.set(m._id, structuredClone(m));
-    } else if (ev.event === 'message') {
-      docs.set(ev.json._id, structuredClone(ev.json));
-    } else if (ev.event === 'delta') {
-      const d = docs.get(ev.json._id);
-      assert.ok(d, `delta for an unknown message: ${show(ev)}`);
-      d.content += ev.json.append;
-    }
-  }
-  return [...docs.values()];
-}
 
 async function setup(label) {
   const c = ctx.client(newUser(label));

@@ -11,28 +11,10 @@ import { startServer, client, makeToken, newUser, expectSuccess } from '../e2e/l
 import {
   useMockedServer, startMock, providerEnv, newChat, postMessage, getMessages, waitFor, words,
 } from '../e2e/lib/mock.mjs';
-import { useSse, openSse, show } from './lib.mjs';
+import { useSse, openSse, show, rebuildFromEvents as rebuild } from './lib.mjs';
 
 const ctx = useMockedServer({ mocks: 1 });
 const sse = useSse(ctx);
-
-/** Applies snapshot/message/delta events to a message list. */
-function rebuild(events) {
-  const docs = new Map();
-  for (const ev of events) {
-    if (ev.event === 'snapshot') {
-      docs.clear();
-      for (const m of ev.json) docs.set(m._id, structuredClone(m));
-    } else if (ev.event === 'message') {
-      docs.set(ev.json._id, structuredClone(ev.json));
-    } else if (ev.event === 'delta') {
-      const d = docs.get(ev.json._id);
-      assert.ok(d, `delta for an unknown message: ${show(ev)}`);
-      d.content += ev.json.append;
-    }
-  }
-  return [...docs.values()];
-}
 
 const docOf = (events, id) => rebuild(events).find((m) => m._id === id);
 const deltasFor = (events, id) => events.filter((e) => e.event === 'delta' && e.json?._id === id);
