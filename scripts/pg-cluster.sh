@@ -4,7 +4,9 @@
 #                             port, creates database `polaris`, prints its URI (also DIR/uri)
 #   pg-cluster.sh stop DIR    stops it (nothing to do if it is not running)
 #   pg-cluster.sh status DIR  exits 0 while it runs
-# As root, the server runs as the `postgres` system user (initdb and postgres refuse root).
+# As root, the server runs as the `postgres` system user (initdb and postgres refuse root), so
+# DIR and its parents must be reachable by that user. Loopback TCP only: no Unix socket, whose
+# path length is limited.
 # PG_BIN overrides the server binaries' folder (default: the newest /usr/lib/postgresql/*/bin).
 set -euo pipefail
 
@@ -86,7 +88,8 @@ start() {
     local tries=0
     until
       port=$(pick_port) && as_pg "$PG_BIN/pg_ctl" -D "$DATA" -l "$DIR/server.log" -w -t 60 \
-        -o "-p $port -k $DIR -c listen_addresses=127.0.0.1 -c fsync=on" start >/dev/null
+        -o "-p $port -c unix_socket_directories='' -c listen_addresses=127.0.0.1 -c fsync=on" \
+        start >/dev/null
     do
       # Most likely another process took the port between the check and the bind.
       tries=$((tries + 1))

@@ -12,9 +12,10 @@ ctest --test-dir "$build" --output-on-failure -j2 || status=1
 echo "== end-to-end tests (with the official convex client: npm ci in tests/convex)"
 (cd tests/convex && npm ci --no-audit --no-fund --loglevel=error) || status=1
 POLARIS_BIN="$PWD/$build/polaris" node --test --test-concurrency=2 tests/e2e/ tests/convex/ || status=1
-echo "== end-to-end tests again, on PostgreSQL (a throwaway cluster under $build/pg)"
-pg_dir="$PWD/$build/pg"
-trap 'bash scripts/pg-cluster.sh stop "$pg_dir" >/dev/null 2>&1 || true' EXIT
+echo "== end-to-end tests again, on PostgreSQL (a throwaway cluster)"
+# Under /tmp: the server runs as the postgres user, who may not reach into this checkout.
+pg_dir=$(mktemp -d /tmp/polaris-pg.XXXXXX)
+trap 'bash scripts/pg-cluster.sh stop "$pg_dir" >/dev/null 2>&1 || true; rm -rf "$pg_dir"' EXIT
 if pg_uri=$(bash scripts/pg-cluster.sh start "$pg_dir"); then
   POLARIS_TEST_PG_URI="$pg_uri" POLARIS_BIN="$PWD/$build/polaris" \
     node --test --test-concurrency=2 tests/e2e/ tests/convex/ || status=1
