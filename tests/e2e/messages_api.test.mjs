@@ -11,7 +11,9 @@ import {
   words, metricsText, metricValue, metricSum,
 } from './lib/mock.mjs';
 
-const ctx = useMockedServer({ mocks: 1 });
+// 100 concurrent POSTs of one user below test the 409 rule, not the per-user cap on requests
+// in flight (64): on a slower store (PostgreSQL) more of them overlap.
+const ctx = useMockedServer({ mocks: 1, env: { POLARIS_MAX_REQUESTS_PER_USER: '128' } });
 beforeEach(async () => { await ctx.resetMocks(); });
 
 const DEFAULT_MODEL = 'moonshotai/kimi-k2.5';
