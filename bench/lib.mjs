@@ -31,7 +31,9 @@ export async function startMock() {
 export async function startServer(env = {}, args = []) {
   const dir = mkdtempSync(join(tmpdir(), 'polaris-bench-'));
   const secret = 'bench-secret';
-  const proc = spawn(BIN, ['serve', '--port', '0', '--data-dir', dir, '--db', `sqlite:${dir}/p.db`, ...args],
+  // BENCH_DB: another database for the server, e.g. a postgres:// URI (an empty database).
+  const db = process.env.BENCH_DB || `sqlite:${dir}/p.db`;
+  const proc = spawn(BIN, ['serve', '--port', '0', '--data-dir', dir, '--db', db, ...args],
     { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, POLARIS_JWT_SECRET: secret, ...env } });
   const port = await waitForLine(proc, /listening on http:\/\/127\.0\.0\.1:(\d+)/);
   return { proc, url: `http://127.0.0.1:${port}`, secret };
