@@ -120,18 +120,28 @@ RunOutcome RunExecution::Interrupted() const {
                                                      : RunOutcome::kCancelled;
 }
 
+// The run and its message while a new attempt may claim them: the run queued or executing,
+// the message still processing.
+std::optional<std::pair<Run, Message>> Claimable(Repo& repo, const std::string& run_id) {
+  auto run = repo.GetRun(run_id);
+  if (!run || (run->status != RunStatus::kQueued && run->status != RunStatus::kExecuting)) {
+    return std::nullopt;
+  }
+  auto msg = repo.GetMessage(run->message_id);
+  if (!msg || msg->status != MessageStatus::kProcessing) return std::nullopt;
+  return std::pair{std::move(*run), std::move(*msg)};
+}
+
 // Claims the run for a new attempt and rolls the message back to the last checkpoint.
 awaitable<bool> RunExecution::Begin() {
   bool ok = false;
   std::vector<Message> history;
   std::string summary;
   co_await deps_.db.Write([&](Repo& repo) {
-    auto run = repo.GetRun(run_id_);
-    if (!run || (run->status != RunStatus::kQueued && run->status != RunStatus::kExecuting)) {
-      return false;
-    }
-    auto msg = repo.GetMessage(run->message_id);
-    if (!msg || msg->status != MessageStatus::kProcessing) return false;
+    auto claim = Claimable(repo, run_id_);
+    if (!claim) return false;
+    Run* run = &claim->first;
+    Message* msg = &claim->second;
     run->status = RunStatus::kExecuting;
     run->attempt += 1;
     run->started_at = NowMillis();
@@ -174,12 +184,10 @@ awaitable<bool> RunExecution::Begin() {
 awaitable<RunOutcome> RunExecution::FailUnstartable(const std::string& error) {
   bool failed = false;
   co_await deps_.db.Write([&](Repo& repo) {
-    auto run = repo.GetRun(run_id_);
-    if (!run || (run->status != RunStatus::kQueued && run->status != RunStatus::kExecuting)) {
-      return false;
-    }
-    auto msg = repo.GetMessage(run->message_id);
-    if (!msg || msg->status != MessageStatus::kProcessing) return false;
+    auto claim = Claimable(repo, run_id_);
+    if (!claim) return false;
+    Run* run = &claim->first;
+    Message* msg = &claim->second;
     const Millis now = NowMillis();
     msg->content = Checkpoint::Parse(run->checkpoint).content;
     msg->status = MessageStatus::kFailed;
