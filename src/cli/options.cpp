@@ -1,13 +1,37 @@
 #include "cli/options.h"
 
 #include <CLI/CLI.hpp>
+#include <cstdio>
 #include <cstdlib>
+
+#include "store/migrate/db_url.h"
 
 namespace polaris::cli {
 namespace {
 std::string Env(const char* name, std::string fallback) {
   const char* v = std::getenv(name);
   return v && *v ? std::string(v) : fallback;
+}
+
+constexpr const char* kMigrateUsage =
+    "usage: polaris migrate-db --from DB --to DB\n"
+    "  DB: sqlite:PATH, a postgres://... URI or a libpq \"key=value ...\" string; the target "
+    "must hold no data\n";
+
+// What is wrong with migrate-db's arguments, or "" (the schemes follow serve's --db).
+std::string MigrateDbProblem(const MigrateDbOptions& o) {
+  using migrate::ClassifyDb;
+  using migrate::DbKind;
+  if (o.from.empty()) return "--from is required";
+  if (o.to.empty()) return "--to is required";
+  for (const auto& [flag, db] : {std::pair{"--from", &o.from}, std::pair{"--to", &o.to}}) {
+    if (ClassifyDb(*db) == DbKind::kUnknown) {
+      return std::string("unsupported ") + flag + " '" + *db +
+             "': use sqlite:PATH, a postgres:// URI or a libpq connection string";
+    }
+  }
+  if (o.from == o.to) return "--from and --to name the same database";
+  return "";
 }
 }  // namespace
 
@@ -44,6 +68,13 @@ Command ParseCommandLine(int argc, char** argv) {
   mock->add_option("--host", cmd.mock.host, "Address to listen on");
   mock->add_option("--port", cmd.mock.port, "Port, 0 picks a free one");
 
+  auto* migrate = app.add_subcommand(
+      "migrate-db",
+      "Copy every table into an empty database (SQLite <-> PostgreSQL), verified per table");
+  migrate->add_option("--from", cmd.migrate_db.from,
+                      "Source: sqlite:PATH, postgres://... or a libpq connection string");
+  migrate->add_option("--to", cmd.migrate_db.to, "Target, which must hold no data: same forms");
+
   try {
     app.parse(argc, argv);
     if (*mock) {
@@ -56,12 +87,23 @@ Command ParseCommandLine(int argc, char** argv) {
       if (m < 1) throw CLI::ValidationError("--max-runs", "must be at least 1");
       cmd.serve.port = static_cast<unsigned short>(p);
       cmd.serve.max_runs = m;
+    } else if (*migrate) {
+      cmd.kind = Command::Kind::kMigrateDb;
+      if (std::string why = MigrateDbProblem(cmd.migrate_db); !why.empty()) {
+        std::fprintf(stderr, "polaris migrate-db: %s\n%s", why.c_str(), kMigrateUsage);
+        cmd.kind = Command::Kind::kExit;
+        cmd.exit_code = 2;
+      }
     } else {
       cmd.kind = Command::Kind::kToken;
     }
   } catch (const CLI::ParseError& e) {
     cmd.kind = Command::Kind::kExit;
     cmd.exit_code = app.exit(e);
+    if (*migrate && cmd.exit_code != 0) {  // bad usage exits 2, with the usage line
+      std::fputs(kMigrateUsage, stderr);
+      cmd.exit_code = 2;
+    }
   } catch (const std::exception&) {
     std::fprintf(stderr, "polaris: --port and --max-runs must be numbers\n");
     cmd.kind = Command::Kind::kExit;

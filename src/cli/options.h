@@ -26,11 +26,18 @@ struct MockLlmOptions {
   unsigned short port = 0;
 };
 
+// Each is sqlite:PATH, a postgres:// URI or a libpq "key=value" string (as serve's --db).
+struct MigrateDbOptions {
+  std::string from;
+  std::string to;  // must hold no data yet
+};
+
 struct Command {
-  enum class Kind { kServe, kToken, kMockLlm, kExit } kind = Kind::kExit;
+  enum class Kind { kServe, kToken, kMockLlm, kMigrateDb, kExit } kind = Kind::kExit;
   ServeOptions serve;
   TokenOptions token;
   MockLlmOptions mock;
+  MigrateDbOptions migrate_db;
   int exit_code = 0;  // for kExit (help, bad usage)
 };
 
