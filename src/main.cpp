@@ -15,6 +15,8 @@
 #include "domain/limits.h"
 #include "domain/live_tail.h"
 #include "domain/rate_limiter.h"
+#include "domain/run_lease.h"
+#include "domain/topics.h"
 #include "domain/user_slots.h"
 #include "http/api.h"
 #include "http/router.h"
@@ -29,6 +31,7 @@
 #include "realtime/query_hub.h"
 #include "realtime/sync_session.h"
 #include "runs/run_manager.h"
+#include "store/migrate/migrate_db_command.h"
 #include "store/postgres/pg_store.h"
 #include "store/sqlite/sqlite_store.h"
 #include "store/store_client.h"
@@ -84,6 +87,11 @@ int Serve(const cli::ServeOptions& o) {
     return Fail("unsupported --db '" + o.db +
                 "': use sqlite:PATH, a postgres:// URI or a libpq connection string");
   }
+  // Processes sharing a database take over each other's runs once a lease expires.
+  RunLeaseConfig lease{NewProcessName(), 10000};
+  if (auto v = EnvOpt("POLARIS_RUN_LEASE_MS"))
+    lease.duration = std::clamp<Millis>(std::atoll(v->c_str()), 500, 600000);
+  SetRunLease(std::move(lease));
   const int threads = std::max(2u, std::thread::hardware_concurrency());
   std::unique_ptr<Store> store;
   try {
@@ -118,10 +126,6 @@ int Serve(const cli::ServeOptions& o) {
     if (auto v = EnvOpt("POLARIS_LIVE_INTERVAL_MS"))
       live_interval = std::chrono::milliseconds(std::clamp(std::atoi(v->c_str()), 1, 1000));
     realtime::QueryHub hub(server.context().get_executor(), *store, &live, live_interval);
-    store->SetCommitListener([&clock, &hub](std::vector<std::string> topics) {
-      clock.Advance();
-      hub.OnCommit(std::move(topics));
-    });
     realtime::MutationLog mutations(static_cast<std::size_t>(CurrentLimits().mutation_log_bytes));
     realtime::SyncDeps sync{hub, db, clock, mutations, **verifier, streams};
     server.EnableSync(sync);
@@ -134,7 +138,20 @@ int Serve(const cli::ServeOptions& o) {
           std::chrono::milliseconds(std::clamp(std::atoi(flush->c_str()), 10, 1000));
     runs::RunManager runs(server.context().get_executor(),
                           agent::AgentDeps{db, chain, agent_config, &metrics, &live},
-                          runs::RunManagerConfig{o.max_runs});
+                          runs::RunManagerConfig{.max_runs = o.max_runs, .shared_store = postgres});
+    // Commits, this process's and (PostgreSQL) the others': the protocol clock advances, live
+    // queries that read what changed re-run, and a cancelled run executing here stops.
+    try {
+      store->SetCommitListener([&clock, &hub, &runs](std::vector<std::string> topics) {
+        clock.Advance();
+        for (const auto& t : topics) {
+          if (auto run_id = topics::ParseRunCancelled(t)) runs.Cancel(std::string(*run_id));
+        }
+        hub.OnCommit(std::move(topics));
+      });
+    } catch (const std::exception& e) {
+      return Fail(e.what());
+    }
     RateLimiter message_rate, ai_rate;
     http::AppContext app{db, runs, chain, message_rate, ai_rate, live};
     http::RegisterHealthRoutes(router);
@@ -189,6 +206,8 @@ int main(int argc, char** argv) {
       return Token(cmd.token);
     case polaris::cli::Command::Kind::kMockLlm:
       return polaris::mockllm::RunMockLlm({cmd.mock.host, cmd.mock.port});
+    case polaris::cli::Command::Kind::kMigrateDb:
+      return polaris::migrate::RunMigrateDb(cmd.migrate_db);
     case polaris::cli::Command::Kind::kExit:
       return cmd.exit_code;
   }

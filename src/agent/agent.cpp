@@ -16,6 +16,7 @@
 #include "domain/ids.h"
 #include "domain/limits.h"
 #include "domain/live_tail.h"
+#include "domain/run_lease.h"
 #include "providers/chain.h"
 #include "store/store_client.h"
 
@@ -115,18 +116,21 @@ class RunExecution {
 };
 
 RunOutcome RunExecution::Interrupted() const {
-  if (fenced_out_) return RunOutcome::kFencedOut;
+  if (fenced_out_ || cancel_.reason() == CancelReason::kSuperseded) return RunOutcome::kFencedOut;
   return cancel_.reason() == CancelReason::kShutdown ? RunOutcome::kStopped
                                                      : RunOutcome::kCancelled;
 }
 
 // The run and its message while a new attempt may claim them: the run queued or executing,
-// the message still processing.
+// its lease this process's or expired, the message still processing. A claim holds the lease.
 std::optional<std::pair<Run, Message>> Claimable(Repo& repo, const std::string& run_id) {
   auto run = repo.GetRun(run_id);
   if (!run || (run->status != RunStatus::kQueued && run->status != RunStatus::kExecuting)) {
     return std::nullopt;
   }
+  const Millis now = NowMillis();
+  if (!MayClaim(*run, now)) return std::nullopt;  // another process executes it
+  HoldLease(*run, now);
   auto msg = repo.GetMessage(run->message_id);
   if (!msg || msg->status != MessageStatus::kProcessing) return std::nullopt;
   return std::pair{std::move(*run), std::move(*msg)};
@@ -212,7 +216,10 @@ awaitable<bool> RunExecution::Fenced(Mutation fn) {
   bool applied = false;
   co_await deps_.db.Write([&](Repo& repo) {
     auto run = repo.GetRun(run_id_);
-    if (!run || run->status != RunStatus::kExecuting || run->attempt != attempt_) return false;
+    if (!run || run->status != RunStatus::kExecuting || run->attempt != attempt_ ||
+        run->lease_owner != CurrentRunLease().owner) {
+      return false;
+    }
     auto msg = repo.GetMessage(run->message_id);
     if (!msg || msg->status != MessageStatus::kProcessing) return false;
     fn(repo, *run, *msg);

@@ -42,4 +42,18 @@ inline std::string Projects(std::string_view owner_id) {
   return "p:" + std::string(owner_id);
 }
 
+// Anything may have changed (news from other processes was missed): every live query re-runs.
+inline std::string Everything() {
+  return "*";
+}
+
+// A run was cancelled: the process executing it (maybe another one) stops it.
+inline std::string RunCancelled(std::string_view run_id) {
+  return "rc:" + std::string(run_id);
+}
+inline std::optional<std::string_view> ParseRunCancelled(std::string_view topic) {
+  if (!topic.starts_with("rc:")) return std::nullopt;
+  return topic.substr(3);
+}
+
 }  // namespace polaris::topics

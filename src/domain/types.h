@@ -88,6 +88,9 @@ struct Run {
   std::optional<std::string> error;
   // Opaque resume state written by the agent after each completed step (JSON text).
   std::string checkpoint;
+  // The process executing (or about to execute) the run, and until when (domain/run_lease.h).
+  std::string lease_owner;
+  Millis lease_expires_at = 0;
 };
 
 const char* ToString(RunStatus s);

@@ -149,6 +149,10 @@ struct QueryHub::Impl : std::enable_shared_from_this<Impl> {
       if (it != by_topic.end()) hit.insert(it->second.begin(), it->second.end());
     };
     for (const auto& t : topics) {
+      if (t == topics::Everything()) {
+        for (auto& [key, inst] : instances) hit.insert(inst.get());
+        continue;
+      }
       if (auto content = topics::ParseMessageContent(t)) {
         // A streamed-text flush of a reply this process is streaming: the live tail already
         // has newer text, and a re-run would only find the overlay unchanged.

@@ -11,12 +11,14 @@
 #include <ctime>
 
 #include "auth/jwt.h"
+#include "domain/clock.h"
 #include "domain/limits.h"
 #include "domain/text.h"
 #include "realtime/commit_clock.h"
 #include "realtime/convex_encoding.h"
 #include "realtime/function_call.h"
 #include "realtime/mutation_log.h"
+#include "store/store_client.h"
 
 namespace polaris::realtime {
 namespace asio = boost::asio;
@@ -28,6 +30,9 @@ constexpr auto kPingAfter = 15s;
 constexpr std::size_t kMaxOutbox = 1024;  // frames a client left unread: it is dropped
 constexpr std::size_t kMaxJsonDepth = 64;
 constexpr std::size_t kMaxUdfPath = 256;
+// How long the store keeps a mutation's answer for a client that re-sends it (a reconnect is
+// a matter of seconds; an hour bounds the table by what one hour of mutations writes).
+constexpr Millis kStoredAnswerTtlMs = 3600 * 1000;
 // A session's queries together may keep this many times one query's args; an anonymous
 // session (which can only see "Unauthorized" until it signs in) far less.
 constexpr std::int64_t kSessionArgsFactor = 16;
@@ -389,6 +394,32 @@ asio::awaitable<void> SyncSession::OnMutation(const json::object& msg) {
   } else if (!args) {
     outcome.error_message = "ArgumentValidationError: args must be an array holding one object";
   } else {
+    // Not answered here since this process started; maybe by another process sharing the
+    // database, or by this one before a restart.
+    const Millis not_before = NowMillis() - kStoredAnswerTtlMs;
+    std::optional<std::string> stored;
+    bool store_ok = true;
+    try {
+      Store::ReadJob lookup = [&](Repo& repo) {
+        stored = repo.GetMutationAnswer(log_key, *request_id, not_before);
+      };
+      co_await deps_.db.Read(std::move(lookup));
+    } catch (const std::exception&) {
+      store_ok = false;
+    }
+    if (stored) {
+      deps_.mutations.Finish(log_key, *request_id, *stored);
+      co_await deps_.hub.Settle(this);
+      Send(std::move(*stored));
+      RequestTransition();
+      co_return;
+    }
+    if (!store_ok) {
+      // Whether it ran cannot be known now: it is not run (the client may send it again).
+      deps_.mutations.Abandon(log_key, *request_id);
+      Send(respond_failure("ServiceUnavailable: the database is not available; try again"));
+      co_return;
+    }
     outcome = co_await CallFunction(deps_.db, *fn, user_, std::move(*args));
   }
   std::string response;
@@ -400,6 +431,19 @@ asio::awaitable<void> SyncSession::OnMutation(const json::object& msg) {
     response = "{\"type\":\"MutationResponse\",\"requestId\":" + std::to_string(*request_id) +
                ",\"success\":true,\"result\":" + outcome.value_json + ",\"ts\":\"" + EncodeTs(ts) +
                "\",\"logLines\":[]}";
+    try {
+      // Kept before the client hears it: a re-sent mutation finds it on any process. Only
+      // mutations that took effect: running a failed one again changes nothing. Relaxed:
+      // committed (a crash keeps it); a power loss may drop the newest answers.
+      const Millis now = NowMillis();
+      Store::WriteJob keep = [&](Repo& repo) {
+        repo.PutMutationAnswer(log_key, *request_id, response, now, now - kStoredAnswerTtlMs);
+        return true;
+      };
+      co_await deps_.db.Write(std::move(keep), Store::Durability::kRelaxed);
+    } catch (const std::exception&) {
+      // The database went away after the mutation: this process still remembers the answer.
+    }
   } else {
     response = respond_failure(outcome.error_message);
   }

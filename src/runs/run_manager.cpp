@@ -1,15 +1,20 @@
 #include "runs/run_manager.h"
 
+#include <algorithm>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <iostream>
+#include <limits>
 #include <set>
 
 #include "domain/clock.h"
+#include "domain/run_lease.h"
 #include "metrics/metrics.h"
+#include "store/store.h"
 #include "store/store_client.h"
 
 namespace polaris::runs {
@@ -107,31 +112,43 @@ void RunManager::Launch(const std::string& run_id, std::shared_ptr<CancelState> 
         bool crashed = false;
         try {
           outcome = co_await agent::ExecuteRun(deps_, run_id, *cancel);
+        } catch (const StoreError& e) {
+          std::cerr << "polaris: run " << run_id << " stopped: " << e.what() << "\n";
+          // The database is away: the run keeps its state and its lease, which nothing renews
+          // now; once it expires a sweep (here or elsewhere) resumes the run, after a backoff.
+          crashed = !e.unavailable;
         } catch (const std::exception& e) {
           std::cerr << "polaris: run " << run_id << " crashed: " << e.what() << "\n";
           crashed = true;
         }
-        if (crashed) {
-          // Best effort: the message must not stay processing.
-          co_await deps_.db.Write([&](Repo& repo) {
-            auto run = repo.GetRun(run_id);
-            if (run && run->status == RunStatus::kExecuting) {
-              FailInterrupted(repo, &*run, run->message_id);
-            }
-            return true;
-          });
-        }
-        if (outcome == RunOutcome::kStopped) {
-          // Shutdown: hand the run back to the queue without spending an attempt.
-          co_await deps_.db.Write([&](Repo& repo) {
-            auto run = repo.GetRun(run_id);
-            if (run && run->status == RunStatus::kExecuting) {
-              run->status = RunStatus::kQueued;
-              run->attempt = std::max(0, run->attempt - 1);
-              repo.UpdateRun(*run);
-            }
-            return true;
-          });
+        try {
+          if (crashed) {
+            // The message must not stay processing.
+            co_await deps_.db.Write([&](Repo& repo) {
+              auto run = repo.GetRun(run_id);
+              if (run && run->status == RunStatus::kExecuting) {
+                FailInterrupted(repo, &*run, run->message_id);
+              }
+              return true;
+            });
+          }
+          if (outcome == RunOutcome::kStopped) {
+            // Shutdown: hand the run back to the queue without spending an attempt.
+            co_await deps_.db.Write([&](Repo& repo) {
+              auto run = repo.GetRun(run_id);
+              if (run && run->status == RunStatus::kExecuting &&
+                  run->lease_owner == CurrentRunLease().owner) {
+                run->status = RunStatus::kQueued;
+                run->attempt = std::max(0, run->attempt - 1);
+                run->lease_expires_at = 0;  // released: the next process may take it at once
+                repo.UpdateRun(*run);
+              }
+              return true;
+            });
+          }
+        } catch (const std::exception& e) {
+          // Its lease expires and a sweep resumes it (a crash spent an attempt).
+          std::cerr << "polaris: run " << run_id << " left for recovery: " << e.what() << "\n";
         }
         Finished(run_id, outcome,
                  std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
@@ -160,58 +177,189 @@ void RunManager::PublishGauges() {
 
 void RunManager::Shutdown() {
   std::vector<std::shared_ptr<CancelState>> cancels;
+  std::vector<std::string> held;  // queued or waiting here: released for anyone to take
   {
     std::lock_guard lock(mu_);
+    if (shutting_down_) return;
     shutting_down_ = true;
+    held.assign(queue_.begin(), queue_.end());
+    held.insert(held.end(), waiting_.begin(), waiting_.end());
     queue_.clear();
+    waiting_.clear();
     for (auto& [id, c] : executing_) cancels.push_back(c);
+    for (auto& t : timers_) t->cancel();
+    if (!held.empty()) ++releasing_;
   }
   for (auto& c : cancels) c->Cancel(CancelReason::kShutdown);
+  if (held.empty()) return;
+  asio::co_spawn(
+      executor_,
+      [this, held = std::move(held)]() -> asio::awaitable<void> {
+        try {
+          co_await deps_.db.Write([&](Repo& repo) {
+            repo.RenewRunLeases(CurrentRunLease().owner, held, 0);
+            return true;
+          });
+        } catch (const std::exception& e) {
+          // They are taken over once their leases expire.
+          std::cerr << "polaris: could not release run leases: " << e.what() << "\n";
+        }
+        std::lock_guard lock(mu_);
+        --releasing_;
+      },
+      asio::detached);
 }
 
 bool RunManager::Idle() const {
   std::lock_guard lock(mu_);
-  return executing_.empty();
+  return executing_.empty() && releasing_ == 0;
+}
+
+asio::awaitable<bool> RunManager::Sleep(std::chrono::milliseconds d) {
+  auto timer = std::make_shared<asio::steady_timer>(executor_, d);
+  {
+    std::lock_guard lock(mu_);
+    if (shutting_down_) co_return false;
+    timers_.push_back(timer);
+  }
+  boost::system::error_code ec;
+  co_await timer->async_wait(asio::redirect_error(asio::use_awaitable, ec));
+  std::lock_guard lock(mu_);
+  std::erase(timers_, timer);
+  co_return !shutting_down_;
+}
+
+asio::awaitable<void> RunManager::Sweep(bool everything) {
+  const auto& lease = CurrentRunLease();
+  std::vector<std::pair<std::string, int>> resume;  // run id, attempts already made
+  if (!everything) {
+    bool any = false;
+    co_await deps_.db.Read([&](Repo& repo) { any = repo.HasExpiredRuns(NowMillis()); });
+    if (!any) co_return;
+  }
+  co_await deps_.db.Write([&](Repo& repo) {
+    resume.clear();
+    const Millis now = NowMillis();
+    // Unshared store at start: every unfinished run was left by an earlier process.
+    const Millis expired_before = everything ? std::numeric_limits<Millis>::max() : now;
+    constexpr int kBatch = 64;
+    while (true) {
+      auto runs = repo.TakeExpiredRuns(lease.owner, expired_before, now + lease.duration, kBatch);
+      for (auto& run : runs) {
+        if (run.status == RunStatus::kExecuting && run.attempt >= config_.max_attempts) {
+          FailInterrupted(repo, &run, run.message_id);
+          continue;
+        }
+        resume.emplace_back(run.id, run.status == RunStatus::kExecuting ? run.attempt : 0);
+      }
+      if (static_cast<int>(runs.size()) < kBatch) break;
+    }
+    return true;
+  });
+  for (const auto& [run_id, attempts] : resume) {
+    if (attempts == 0) {
+      Enqueue(run_id);
+      continue;
+    }
+    // An interrupted attempt (its process crashed): wait a little, exponential backoff.
+    {
+      std::lock_guard lock(mu_);
+      if (shutting_down_) continue;
+      waiting_.insert(run_id);
+    }
+    const auto delay = config_.backoff * (1 << std::min(attempts - 1, 6));
+    asio::co_spawn(
+        executor_,
+        [this, run_id, delay]() -> asio::awaitable<void> {
+          const bool go = co_await Sleep(delay);
+          bool still_ours = false;
+          {
+            std::lock_guard lock(mu_);
+            still_ours = waiting_.erase(run_id) > 0;
+          }
+          if (go && still_ours) Enqueue(run_id);
+        },
+        asio::detached);
+  }
+}
+
+asio::awaitable<void> RunManager::SweepLoop() {
+  const auto every =
+      std::chrono::milliseconds(std::clamp<Millis>(CurrentRunLease().duration / 4, 100, 1000));
+  while (co_await Sleep(every)) {
+    try {
+      co_await Sweep(false);
+    } catch (const std::exception& e) {
+      // The database is away: the next round tries again.
+      (void)e;
+    }
+  }
+}
+
+asio::awaitable<void> RunManager::Heartbeat() {
+  std::vector<std::string> held;
+  {
+    std::lock_guard lock(mu_);
+    held.assign(queue_.begin(), queue_.end());
+    for (const auto& [id, c] : executing_) held.push_back(id);
+    held.insert(held.end(), waiting_.begin(), waiting_.end());
+  }
+  if (held.empty()) co_return;
+  std::vector<std::string> renewed;
+  co_await deps_.db.Write([&](Repo& repo) {
+    renewed = repo.RenewRunLeases(CurrentRunLease().owner, held,
+                                  NowMillis() + CurrentRunLease().duration);
+    return true;
+  });
+  const std::set<std::string> kept(renewed.begin(), renewed.end());
+  std::vector<std::shared_ptr<CancelState>> stop;
+  {
+    std::lock_guard lock(mu_);
+    for (const auto& id : held) {
+      if (kept.count(id)) continue;
+      // Cancelled, finished meanwhile, or taken over by another process: not ours to run.
+      std::erase(queue_, id);
+      waiting_.erase(id);
+      if (auto it = executing_.find(id); it != executing_.end()) stop.push_back(it->second);
+    }
+  }
+  for (auto& c : stop) c->Cancel(CancelReason::kSuperseded);
+}
+
+asio::awaitable<void> RunManager::HeartbeatLoop() {
+  const auto every =
+      std::chrono::milliseconds(std::max<Millis>(CurrentRunLease().duration / 3, 50));
+  while (co_await Sleep(every)) {
+    try {
+      co_await Heartbeat();
+    } catch (const std::exception& e) {
+      (void)e;  // the database is away; a lease that expires meanwhile is lost, as it should be
+    }
+  }
 }
 
 void RunManager::Recover() {
   asio::co_spawn(
       executor_,
       [this]() -> asio::awaitable<void> {
-        std::vector<std::pair<std::string, int>> resume;  // run id, attempts already made
-        co_await deps_.db.Write([&](Repo& repo) {
-          std::set<std::string> owned;  // messages an unfinished run will answer
-          for (auto& run : repo.ListUnfinishedRuns()) {
-            if (run.status == RunStatus::kExecuting && run.attempt >= config_.max_attempts) {
-              FailInterrupted(repo, &run, run.message_id);
-              continue;
+        try {
+          // A message left processing with no unfinished run to answer it fails.
+          co_await deps_.db.Write([&](Repo& repo) {
+            std::set<std::string> owned;
+            for (auto& run : repo.ListUnfinishedRuns()) owned.insert(run.message_id);
+            for (const auto& id : repo.ListProcessingMessages()) {
+              if (!owned.count(id)) FailInterrupted(repo, nullptr, id);
             }
-            owned.insert(run.message_id);
-            resume.emplace_back(run.id, run.status == RunStatus::kExecuting ? run.attempt : 0);
-          }
-          for (const auto& id : repo.ListProcessingMessages()) {
-            if (!owned.count(id)) FailInterrupted(repo, nullptr, id);
-          }
-          return true;
-        });
-        for (const auto& [run_id, attempts] : resume) {
-          if (attempts == 0) {
-            Enqueue(run_id);
-            continue;
-          }
-          // A crashed attempt: wait a little (exponential backoff) before the next one.
-          auto delay = config_.backoff * (1 << std::min(attempts - 1, 6));
-          asio::co_spawn(
-              executor_,
-              [this, run_id, delay]() -> asio::awaitable<void> {
-                asio::steady_timer timer(executor_, delay);
-                co_await timer.async_wait(asio::use_awaitable);
-                Enqueue(run_id);
-              },
-              asio::detached);
+            return true;
+          });
+          co_await Sweep(!config_.shared_store);
+        } catch (const std::exception& e) {
+          std::cerr << "polaris: recovering runs failed: " << e.what() << "\n";
         }
       },
       asio::detached);
+  asio::co_spawn(executor_, HeartbeatLoop(), asio::detached);
+  asio::co_spawn(executor_, SweepLoop(), asio::detached);
 }
 
 }  // namespace polaris::runs

@@ -2,12 +2,19 @@
 // Owns every background run of this process (the role Trigger.dev played for the original):
 // a FIFO of queued runs, at most max_runs executing at once, each on its own strand with its
 // own CancelState. Runs are durable: Recover() picks up what a previous process left.
+// Each run it holds has a lease (domain/run_lease.h): a heartbeat renews them, and a run whose
+// lease is gone (cancelled, or taken over after a stall) is stopped here. A sweep takes over
+// the runs of processes that died (their leases expired), with FOR UPDATE SKIP LOCKED.
 #include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <deque>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
+#include <vector>
 
 #include "agent/agent.h"
 #include "providers/cancel.h"
@@ -18,6 +25,9 @@ struct RunManagerConfig {
   int max_runs = 256;
   int max_attempts = 3;
   std::chrono::milliseconds backoff{1000};  // doubled per earlier attempt
+  // Other processes may share the database (PostgreSQL): a run is taken over only once its
+  // lease expired. Otherwise (SQLite) this process owns every run, and Recover() takes them all.
+  bool shared_store = false;
 };
 
 class RunManager {
@@ -32,12 +42,22 @@ class RunManager {
   // with "interrupted" once attempts are used up); queued runs are queued again; a message
   // left "processing" without a run fails with "interrupted".
   void Recover();
-  // Stops every run at a safe point and leaves it queued for the next start.
+  // Stops every run at a safe point and leaves it queued, its lease released, for the next
+  // start or another process.
   void Shutdown();
   // True once no run is executing (after Shutdown: safe to stop the event loop).
   bool Idle() const;
 
  private:
+  // Takes over runs whose lease expired (all unfinished runs when `everything`: start-up on
+  // an unshared store) and queues them: after a backoff when an attempt was interrupted.
+  boost::asio::awaitable<void> Sweep(bool everything);
+  boost::asio::awaitable<void> SweepLoop();
+  boost::asio::awaitable<void> HeartbeatLoop();
+  // Renews the leases of every run held here; stops the ones whose lease is gone.
+  boost::asio::awaitable<void> Heartbeat();
+  // Sleeps on a timer Shutdown() cancels; false once shutting down.
+  boost::asio::awaitable<bool> Sleep(std::chrono::milliseconds d);
   void StartMore();
   void Launch(const std::string& run_id, std::shared_ptr<CancelState> cancel);
   void Finished(const std::string& run_id, agent::RunOutcome outcome, double seconds);
@@ -49,6 +69,9 @@ class RunManager {
   mutable std::mutex mu_;
   std::deque<std::string> queue_;
   std::map<std::string, std::shared_ptr<CancelState>> executing_;  // run id -> its cancel
+  std::set<std::string> waiting_;  // taken over, waiting out a backoff before queueing
+  std::vector<std::shared_ptr<boost::asio::steady_timer>> timers_;  // cancelled by Shutdown
+  int releasing_ = 0;  // lease releases in flight at shutdown
   bool shutting_down_ = false;
 };
 

@@ -4,6 +4,7 @@
 
 #include "domain/ids.h"
 #include "domain/limits.h"
+#include "domain/run_lease.h"
 #include "domain/text.h"
 #include "services/access.h"
 #include "services/conversations.h"
@@ -65,21 +66,26 @@ Result<PostedMessage> PostMessage(Repo& repo, const std::string& user,
   if (auto st = ValidateMessageText(text); !st) return st.error();
   const Millis key_not_before = now - CurrentLimits().idempotency_ttl_ms;
   const std::string fingerprint = Fingerprint(conversation_id, text);
-  if (idempotency_key) {
-    if (auto prev = repo.GetIdempotentResponse(user, *idempotency_key, key_not_before)) {
-      if (auto answer = DecodeAnswer(*prev)) {
-        if (answer->fingerprint && *answer->fingerprint != fingerprint) {
-          return Error{ErrorCode::kUnprocessable,
-                       "Idempotency-Key was used with a different request body",
-                       {}};
-        }
-        return answer->posted;
-      }
+  // The first answer to this Idempotency-Key, if any. Asked again when the project is busy:
+  // the same request racing on another process makes its message and its key visible in one
+  // commit, so this one gets the same answer instead of a 409.
+  auto replay = [&]() -> std::optional<Result<PostedMessage>> {
+    if (!idempotency_key) return std::nullopt;
+    auto prev = repo.GetIdempotentResponse(user, *idempotency_key, key_not_before);
+    if (!prev) return std::nullopt;
+    auto answer = DecodeAnswer(*prev);
+    if (!answer) return std::nullopt;
+    if (answer->fingerprint && *answer->fingerprint != fingerprint) {
+      return Error{
+          ErrorCode::kUnprocessable, "Idempotency-Key was used with a different request body", {}};
     }
-  }
+    return answer->posted;
+  };
+  if (auto same = replay()) return std::move(*same);
   auto conv = OwnedConversation(repo, user, conversation_id);
   if (!conv) return conv.error();
   if (auto busy = repo.FindProcessingMessage(conv->project_id)) {
+    if (auto same = replay()) return std::move(*same);
     // The running message may be in another conversation of the project: say which, so a
     // client can take the user there.
     auto running = repo.GetMessage(*busy);
@@ -127,7 +133,18 @@ Result<PostedMessage> PostMessage(Repo& repo, const std::string& user,
   reply.role = Role::kAssistant;
   reply.status = MessageStatus::kProcessing;
   reply.trigger_run_id = run.id;
-  repo.InsertMessage(reply);
+  if (!repo.InsertProcessingMessage(reply)) {
+    // Another process started a message in this project since the check above.
+    if (auto same = replay()) return std::move(*same);
+    auto error = Error::Conflict("A message is already being processed");
+    if (auto busy = repo.FindProcessingMessage(conv->project_id)) {
+      error.fields.emplace_back("messageId", *busy);
+      if (auto running = repo.GetMessage(*busy)) {
+        error.fields.emplace_back("conversationId", running->conversation_id);
+      }
+    }
+    return error;
+  }
 
   run.message_id = reply.id;
   run.conversation_id = conversation_id;
@@ -135,6 +152,7 @@ Result<PostedMessage> PostMessage(Repo& repo, const std::string& user,
   run.owner_id = user;
   run.status = RunStatus::kQueued;
   run.created_at = now;
+  HoldLease(run, now);  // this process executes it, unless it dies first
   repo.InsertRun(run);
   repo.TouchConversation(conversation_id, now);
 
@@ -157,6 +175,17 @@ Result<CancelOutcome> CancelMessage(Repo& repo, const std::string& user,
     if (msg->status) err.fields.emplace_back("status", ToString(*msg->status));
     return err;
   }
+  // The run first, then the message, in the order the agent's writes take them: with several
+  // processes on PostgreSQL, reading the run in a write locks it until commit, so the cancel
+  // and a step of the run (maybe on another process) follow one another, never deadlock, and
+  // the message is read again after the lock, as the last step left it.
+  std::optional<Run> run;
+  if (msg->trigger_run_id) {
+    run = repo.GetRun(*msg->trigger_run_id);
+    msg = OwnedMessage(repo, user, message_id);
+    if (!msg) return msg.error();
+    if (msg->status != MessageStatus::kProcessing) return CancelOutcome{};
+  }
   msg->status = MessageStatus::kCancelled;
   if (shown && shown->size() > msg->content.size() && shown->starts_with(msg->content)) {
     msg->content = *shown;
@@ -165,15 +194,13 @@ Result<CancelOutcome> CancelMessage(Repo& repo, const std::string& user,
   repo.UpdateMessage(*msg);
   repo.TouchConversation(msg->conversation_id, now);
   CancelOutcome out;
-  if (msg->trigger_run_id) {
-    if (auto run = repo.GetRun(*msg->trigger_run_id)) {
-      if (run->status == RunStatus::kQueued || run->status == RunStatus::kExecuting) {
-        run->status = RunStatus::kCancelled;
-        run->finished_at = now;
-        repo.UpdateRun(*run);
-      }
-      out.run_id = run->id;
+  if (run) {
+    if (run->status == RunStatus::kQueued || run->status == RunStatus::kExecuting) {
+      run->status = RunStatus::kCancelled;
+      run->finished_at = now;
+      repo.UpdateRun(*run);
     }
+    out.run_id = run->id;
   }
   return out;
 }

@@ -55,6 +55,9 @@ class Repo {
   // processing and run_id is executing with this attempt. Returns whether it applied.
   virtual bool UpdateContentIfCurrent(const std::string& message_id, const std::string& run_id,
                                       int attempt, const std::string& content) = 0;
+  // Inserts a processing message unless another message of its project is processing, which
+  // the database decides (it holds across processes sharing it): false then, nothing written.
+  virtual bool InsertProcessingMessage(const Message& m) = 0;
   // Every message still "processing", across all projects (start-up recovery).
   virtual std::vector<std::string> ListProcessingMessages() = 0;
   // The id of a message with status "processing" in the project, if any.
@@ -67,6 +70,19 @@ class Repo {
   virtual std::vector<Run> ListUnfinishedRuns() = 0;
   // How many of the user's runs are queued or executing.
   virtual int CountActiveRuns(const std::string& owner_id) = 0;
+  // Extends to expires_at the leases `owner` still holds on these runs while they are queued
+  // or executing; returns the ids extended (a run missing is no longer this process's).
+  virtual std::vector<std::string> RenewRunLeases(const std::string& owner,
+                                                  const std::vector<std::string>& run_ids,
+                                                  Millis expires_at) = 0;
+  // Whether any queued or executing run's lease expired before `now` (a read, so that the
+  // periodic sweep writes nothing while there is nothing to take).
+  virtual bool HasExpiredRuns(Millis now) = 0;
+  // Takes over, oldest first, up to `limit` queued or executing runs whose lease expired
+  // before `now`: each now belongs to `owner` until expires_at. Runs another process is
+  // taking at the same moment are skipped, not waited for.
+  virtual std::vector<Run> TakeExpiredRuns(const std::string& owner, Millis now, Millis expires_at,
+                                           int limit) = 0;
 
   // Idempotency-Key records: the first answer to a (user, key) pair, as opaque text, when it
   // was recorded at or after not_before (older ones have expired).
@@ -78,6 +94,15 @@ class Repo {
   virtual void PutIdempotentResponse(const std::string& user, const std::string& key,
                                      const std::string& response, Millis now,
                                      Millis not_before) = 0;
+
+  // Convex mutation answers, by (session key, request id), as opaque text: a client that
+  // re-sends a mutation (after a reconnect, to any process) gets its first answer again.
+  virtual std::optional<std::string> GetMutationAnswer(const std::string& session_key,
+                                                       std::int64_t request_id,
+                                                       Millis not_before) = 0;
+  // Records an answer, and drops every session's answers older than not_before.
+  virtual void PutMutationAnswer(const std::string& session_key, std::int64_t request_id,
+                                 const std::string& response, Millis now, Millis not_before) = 0;
 
   virtual void InsertFile(const FileNode& f) = 0;
   virtual std::optional<FileNode> GetFile(const std::string& id) = 0;

@@ -145,6 +145,22 @@ CREATE TABLE idempotency_keys (
   PRIMARY KEY (owner_id, key)
 );
 )sql",
+    // V002 (SQLite's V006): run leases, for several processes, and Convex mutation answers.
+    R"sql(
+ALTER TABLE runs ADD COLUMN lease_owner TEXT NOT NULL DEFAULT '';
+ALTER TABLE runs ADD COLUMN lease_expires_at BIGINT NOT NULL DEFAULT 0;
+-- Every process looks for expired leases about once a second.
+CREATE INDEX runs_unfinished_by_lease ON runs(lease_expires_at)
+  WHERE status IN ('queued', 'executing');
+CREATE TABLE mutation_answers (
+  session_key TEXT NOT NULL,
+  request_id  BIGINT NOT NULL,
+  response    TEXT NOT NULL,
+  created_at  BIGINT NOT NULL,
+  PRIMARY KEY (session_key, request_id)
+);
+CREATE INDEX mutation_answers_by_age ON mutation_answers(created_at);
+)sql",
 };
 
 // Any constant shared by every Polaris process: pg_advisory_xact_lock serializes migrations.

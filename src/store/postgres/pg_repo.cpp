@@ -1,10 +1,13 @@
 #include "store/postgres/pg_repo.h"
 
+#include <boost/json/array.hpp>
+#include <boost/json/serialize.hpp>
 #include <unordered_map>
 
 #include "domain/topics.h"
 
 namespace polaris::pg {
+namespace json = boost::json;
 namespace {
 
 // Named queries, as in sqlite_repo.cpp. Ordering ties on creation_time fall back to seq
@@ -75,13 +78,44 @@ constexpr const char* kListProcessing =  // partial index messages_processing
 
 #define POLARIS_RUN_COLS                                                                 \
   "id, message_id, conversation_id, project_id, owner_id, status, attempt, created_at, " \
-  "started_at, finished_at, provider, model, error, checkpoint"
+  "started_at, finished_at, provider, model, error, checkpoint, lease_owner, lease_expires_at"
 constexpr const char* kInsertRun =
-    "INSERT INTO runs(" POLARIS_RUN_COLS ") VALUES($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14)";
+    "INSERT INTO runs(" POLARIS_RUN_COLS
+    ") VALUES($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16)";
 constexpr const char* kGetRun = "SELECT " POLARIS_RUN_COLS " FROM runs WHERE id=$1";
+// In the writer: the row stays locked until the batch commits, so a read-check-write of a run
+// (a claim, a fenced step, a cancel) never interleaves with another process's.
+constexpr const char* kGetRunForUpdate =
+    "SELECT " POLARIS_RUN_COLS " FROM runs WHERE id=$1 FOR UPDATE";
 constexpr const char* kUpdateRun =
     "UPDATE runs SET status=$1, attempt=$2, started_at=$3, finished_at=$4, provider=$5, "
-    "model=$6, error=$7, checkpoint=$8 WHERE id=$9";
+    "model=$6, error=$7, checkpoint=$8, lease_owner=$9, lease_expires_at=$10 WHERE id=$11";
+constexpr const char* kRenewRunLeases =  // primary key
+    "UPDATE runs SET lease_expires_at=$1 WHERE lease_owner=$2 AND status IN ('queued', "
+    "'executing') AND id IN (SELECT json_array_elements_text($3::json)) RETURNING id";
+// Rows another process is taking over right now are skipped, not waited for.
+constexpr const char* kTakeExpiredRuns =  // partial index runs_unfinished_by_lease
+    "UPDATE runs SET lease_owner=$1, lease_expires_at=$2 WHERE id IN (SELECT id FROM runs "
+    "WHERE status IN ('queued', 'executing') AND lease_expires_at<$3 ORDER BY created_at, seq "
+    "LIMIT $4 FOR UPDATE SKIP LOCKED) RETURNING " POLARIS_RUN_COLS;
+constexpr const char* kHasExpiredRuns =  // partial index runs_unfinished_by_lease
+    "SELECT 1 FROM runs WHERE status IN ('queued', 'executing') AND lease_expires_at<$1 LIMIT 1";
+constexpr const char* kGetMutationAnswer =  // primary key
+    "SELECT response FROM mutation_answers WHERE session_key=$1 AND request_id=$2 AND "
+    "created_at>=$3";
+constexpr const char* kPutMutationAnswer =
+    "INSERT INTO mutation_answers(session_key, request_id, response, created_at) "
+    "VALUES($1,$2,$3,$4) ON CONFLICT (session_key, request_id) DO UPDATE SET "
+    "response=excluded.response, created_at=excluded.created_at";
+constexpr const char* kExpireMutationAnswers =  // index mutation_answers_by_age
+    "DELETE FROM mutation_answers WHERE created_at<$1";
+// The database decides whether the project is idle: the unique index messages_processing
+// admits one processing message per project, across processes. A concurrent insert waits
+// for the other to commit or roll back, then inserts or does nothing.
+constexpr const char* kInsertProcessingMessage =
+    "INSERT INTO messages(" POLARIS_MESSAGE_COLS
+    ") VALUES($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12) ON CONFLICT (project_id) WHERE "
+    "status='processing' DO NOTHING RETURNING id";
 constexpr const char* kListUnfinishedRuns =  // partial index runs_unfinished
     "SELECT " POLARIS_RUN_COLS
     " FROM runs WHERE status IN ('queued', 'executing') ORDER BY created_at, seq";
@@ -180,6 +214,8 @@ Run ReadRun(const Row& s) {
   r.model = s.OptText(11);
   r.error = s.OptText(12);
   r.checkpoint = s.Text(13);
+  r.lease_owner = s.Text(14);
+  r.lease_expires_at = s.Int(15);
   return r;
 }
 ToolCall ReadToolCall(const Row& s, int first_col) {
@@ -300,6 +336,16 @@ void PgRepo::InsertMessage(const Message& m) {
   WriteToolCalls(m);
   NoteChange(topics::Messages(m.conversation_id));
 }
+bool PgRepo::InsertProcessingMessage(const Message& m) {
+  auto rows = db_.Query(
+      kInsertProcessingMessage,
+      {m.id, m.conversation_id, m.project_id, ToString(m.role), m.content, StatusText(m),
+       m.trigger_run_id, m.error, m.model, PromptTokens(m), CompletionTokens(m), m.creation_time});
+  if (rows.empty()) return false;
+  WriteToolCalls(m);
+  NoteChange(topics::Messages(m.conversation_id));
+  return true;
+}
 std::optional<Message> PgRepo::GetMessage(const std::string& id) {
   auto rows = db_.Query(kGetMessage, {id});
   if (rows.empty()) return std::nullopt;
@@ -388,18 +434,49 @@ std::vector<std::string> PgRepo::ListProcessingMessages() {
 }
 
 void PgRepo::InsertRun(const Run& r) {
-  db_.Query(kInsertRun, {r.id, r.message_id, r.conversation_id, r.project_id, r.owner_id,
-                         ToString(r.status), r.attempt, r.created_at, r.started_at, r.finished_at,
-                         r.provider, r.model, r.error, r.checkpoint});
+  db_.Query(kInsertRun,
+            {r.id, r.message_id, r.conversation_id, r.project_id, r.owner_id, ToString(r.status),
+             r.attempt, r.created_at, r.started_at, r.finished_at, r.provider, r.model, r.error,
+             r.checkpoint, r.lease_owner, r.lease_expires_at});
 }
 std::optional<Run> PgRepo::GetRun(const std::string& id) {
-  auto rows = db_.Query(kGetRun, {id});
+  auto rows = db_.Query(lock_rows_ ? kGetRunForUpdate : kGetRun, {id});
   if (rows.empty()) return std::nullopt;
   return ReadRun(rows.front());
 }
 void PgRepo::UpdateRun(const Run& r) {
   db_.Query(kUpdateRun, {ToString(r.status), r.attempt, r.started_at, r.finished_at, r.provider,
-                         r.model, r.error, r.checkpoint, r.id});
+                         r.model, r.error, r.checkpoint, r.lease_owner, r.lease_expires_at, r.id});
+  // Processes executing the run hear of its cancel through this topic.
+  if (r.status == RunStatus::kCancelled) NoteChange(topics::RunCancelled(r.id));
+}
+std::vector<std::string> PgRepo::RenewRunLeases(const std::string& owner,
+                                                const std::vector<std::string>& run_ids,
+                                                Millis expires_at) {
+  json::array ids;
+  for (const auto& id : run_ids) ids.emplace_back(id);
+  auto rows = db_.Query(kRenewRunLeases, {expires_at, owner, json::serialize(ids)});
+  std::vector<std::string> out;
+  for (int i = 0; i < rows.rows(); ++i) out.push_back(rows.row(i).Text(0));
+  return out;
+}
+bool PgRepo::HasExpiredRuns(Millis now) {
+  return !db_.Query(kHasExpiredRuns, {now}).empty();
+}
+std::vector<Run> PgRepo::TakeExpiredRuns(const std::string& owner, Millis now, Millis expires_at,
+                                         int limit) {
+  return ReadAll(db_.Query(kTakeExpiredRuns, {owner, expires_at, now, limit}), ReadRun);
+}
+std::optional<std::string> PgRepo::GetMutationAnswer(const std::string& session_key,
+                                                     std::int64_t request_id, Millis not_before) {
+  auto rows = db_.Query(kGetMutationAnswer, {session_key, request_id, not_before});
+  if (rows.empty()) return std::nullopt;
+  return rows.front().Text(0);
+}
+void PgRepo::PutMutationAnswer(const std::string& session_key, std::int64_t request_id,
+                               const std::string& response, Millis now, Millis not_before) {
+  db_.Query(kExpireMutationAnswers, {not_before});
+  db_.Query(kPutMutationAnswer, {session_key, request_id, response, now});
 }
 std::vector<Run> PgRepo::ListUnfinishedRuns() {
   return ReadAll(db_.Query(kListUnfinishedRuns), ReadRun);

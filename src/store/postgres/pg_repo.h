@@ -8,7 +8,8 @@ namespace polaris::pg {
 // ordering and change topics as SqliteRepo (store/sqlite/sqlite_repo.cpp).
 class PgRepo final : public Repo {
  public:
-  explicit PgRepo(Connection& db) : db_(db) {}
+  // lock_rows (the writer's repo): reading a run locks its row until the transaction ends.
+  explicit PgRepo(Connection& db, bool lock_rows = false) : db_(db), lock_rows_(lock_rows) {}
 
   void InsertProject(const Project& p) override;
   std::optional<Project> GetProject(const std::string& id) override;
@@ -35,6 +36,7 @@ class PgRepo final : public Repo {
                          const std::string& result_json) override;
   bool UpdateContentIfCurrent(const std::string& message_id, const std::string& run_id, int attempt,
                               const std::string& content) override;
+  bool InsertProcessingMessage(const Message& m) override;
   std::vector<std::string> ListProcessingMessages() override;
   std::optional<std::string> FindProcessingMessage(const std::string& project_id) override;
 
@@ -43,6 +45,16 @@ class PgRepo final : public Repo {
   void UpdateRun(const Run& r) override;
   std::vector<Run> ListUnfinishedRuns() override;
   int CountActiveRuns(const std::string& owner_id) override;
+  std::vector<std::string> RenewRunLeases(const std::string& owner,
+                                          const std::vector<std::string>& run_ids,
+                                          Millis expires_at) override;
+  bool HasExpiredRuns(Millis now) override;
+  std::vector<Run> TakeExpiredRuns(const std::string& owner, Millis now, Millis expires_at,
+                                   int limit) override;
+  std::optional<std::string> GetMutationAnswer(const std::string& session_key,
+                                               std::int64_t request_id, Millis not_before) override;
+  void PutMutationAnswer(const std::string& session_key, std::int64_t request_id,
+                         const std::string& response, Millis now, Millis not_before) override;
   std::optional<std::string> GetIdempotentResponse(const std::string& user, const std::string& key,
                                                    Millis not_before) override;
   void PutIdempotentResponse(const std::string& user, const std::string& key,
@@ -75,6 +87,7 @@ class PgRepo final : public Repo {
   std::int64_t SingleInt(const char* sql, const std::string& key);
   std::vector<ToolCall> ReadToolCalls(const std::string& message_id);
   Connection& db_;
+  const bool lock_rows_;
 };
 
 }  // namespace polaris::pg

@@ -7,6 +7,8 @@
 #include <algorithm>
 #include <chrono>
 
+#include "domain/run_lease.h"
+#include "store/postgres/pg_change_feed.h"
 #include "store/postgres/pg_connection.h"
 #include "store/postgres/pg_migrations.h"
 #include "store/postgres/pg_repo.h"
@@ -16,6 +18,8 @@ namespace {
 
 // Upper bound of writes per transaction: keeps one batch's latency bounded under load.
 constexpr std::size_t kMaxBatch = 512;
+// How often a job that lost a unique-key race to another process runs again.
+constexpr int kUniqueRetries = 2;
 constexpr auto kMinBackoff = std::chrono::milliseconds(50);
 constexpr auto kMaxBackoff = std::chrono::milliseconds(2000);
 
@@ -80,16 +84,19 @@ void RollbackQuietly(Connection& db) {
   }
 }
 
-void Commit(Connection& db) {
+// `before`: statements that travel with the COMMIT (the change feed's NOTIFYs).
+void Commit(Connection& db, std::string before = {}) {
+  before += "COMMIT";
   // PostgreSQL answers COMMIT of a failed transaction with a ROLLBACK, not an error.
-  if (db.Exec("COMMIT").command() != "COMMIT") {
+  if (db.Exec(before.c_str()).command() != "COMMIT") {
     throw PgError("", "postgres: the transaction was rolled back", false);
   }
 }
 
 }  // namespace
 
-PgStore::PgStore(const std::string& conninfo, int reader_threads) {
+PgStore::PgStore(const std::string& conninfo, int reader_threads)
+    : conninfo_(conninfo), origin_(NewProcessName()) {
   reader_threads = std::max(reader_threads, 1);  // reads would never run without one
   connections_.push_back(std::make_unique<Connection>(conninfo));
   Migrate(*connections_.front());
@@ -115,6 +122,11 @@ PgStore::~PgStore() {
   Close();
 }
 
+void PgStore::SetCommitListener(CommitListener listener) {
+  listener_ = std::move(listener);
+  feed_ = std::make_unique<ChangeFeed>(conninfo_, origin_, listener_);
+}
+
 void PgStore::Close() {
   {
     std::lock_guard lock(mu_);
@@ -124,6 +136,7 @@ void PgStore::Close() {
   write_cv_.notify_all();
   read_cv_.notify_all();
   background_cv_.notify_all();
+  feed_.reset();  // no more news from the other processes
   if (writer_.joinable()) writer_.join();
   for (auto& t : readers_) {
     if (t.joinable()) t.join();
@@ -157,7 +170,7 @@ void PgStore::SubmitWrite(WriteJob job, Done done, Durability durability) {
 }
 
 void PgStore::WriterLoop(Connection& db) {
-  PgRepo repo(db);
+  PgRepo repo(db, /*lock_rows=*/true);
   Link link(db);
   std::vector<Write> batch;
   std::vector<std::exception_ptr> errors;
@@ -186,11 +199,7 @@ void PgStore::WriterLoop(Connection& db) {
       commit_error = std::current_exception();
       RollbackQuietly(db);
     }
-    if (!commit_error && listener_ && !topics.empty()) {
-      std::sort(topics.begin(), topics.end());
-      topics.erase(std::unique(topics.begin(), topics.end()), topics.end());
-      listener_(std::move(topics));
-    }
+    if (!commit_error && listener_ && !topics.empty()) listener_(std::move(topics));
     for (std::size_t i = 0; i < batch.size(); ++i) {
       if (batch[i].done) batch[i].done(commit_error ? commit_error : errors[i]);
     }
@@ -205,10 +214,23 @@ void PgStore::RunBatch(Connection& db, PgRepo& repo, std::vector<Write>& batch,
     if (i > 0) db.Exec(kNextJob);
     // A savepoint per job: one failing job rolls back alone, the batch still commits.
     bool keep = false;
-    try {
-      keep = batch[i].job(repo);
-    } catch (...) {
-      errors[i] = std::current_exception();
+    for (int tries = 0;; ++tries) {
+      try {
+        keep = batch[i].job(repo);
+      } catch (const PgError& e) {
+        // Another process inserted the same unique key (a folder both create, say) and
+        // committed while this insert waited for it: run the job again from its savepoint, it
+        // now sees that row and takes its "already there" path.
+        if (e.sqlstate == "23505" && tries < kUniqueRetries) {
+          repo.TakeChangedTopics();
+          db.Exec(kRollbackJob);
+          continue;
+        }
+        errors[i] = std::current_exception();
+      } catch (...) {
+        errors[i] = std::current_exception();
+      }
+      break;
     }
     auto changed = repo.TakeChangedTopics();
     // A job that caught a failed statement and went on cannot keep its changes: unlike
@@ -225,7 +247,10 @@ void PgStore::RunBatch(Connection& db, PgRepo& repo, std::vector<Write>& batch,
       db.Exec(kRollbackJob);
     }
   }
-  Commit(db);
+  std::sort(topics.begin(), topics.end());
+  topics.erase(std::unique(topics.begin(), topics.end()), topics.end());
+  // The other processes hear of this batch when, and only if, it commits.
+  Commit(db, ChangeFeed::NotifySql(origin_, topics));
 }
 
 void PgStore::ReaderLoop(Connection& db, std::deque<Read>& queue, std::condition_variable& cv) {

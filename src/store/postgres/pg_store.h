@@ -12,6 +12,7 @@
 
 namespace polaris::pg {
 
+class ChangeFeed;
 class Connection;
 class PgRepo;
 
@@ -19,7 +20,8 @@ class PgRepo;
 // group commit and a few reader threads, each with its own connection. A thread whose
 // connection breaks fails the jobs it was running as unavailable and reconnects before its
 // next job; the process never exits over it. The commit listener hears this process's
-// commits only: writes by other processes on the same database are not announced.
+// commits and, through the change feed (LISTEN/NOTIFY), those of the other processes sharing
+// the database.
 class PgStore final : public Store {
  public:
   // Connects (conninfo: a postgres:// URI or "key=value" string), applies migrations, opens
@@ -27,7 +29,8 @@ class PgStore final : public Store {
   PgStore(const std::string& conninfo, int reader_threads);
   ~PgStore() override;
 
-  void SetCommitListener(CommitListener listener) override { listener_ = std::move(listener); }
+  // Also starts listening to the other processes' commits (throws PgError if it cannot).
+  void SetCommitListener(CommitListener listener) override;
   void SubmitRead(ReadJob job, Done done) override;
   void SubmitBackgroundRead(ReadJob job, Done done) override;
   void SubmitWrite(WriteJob job, Done done, Durability durability = Durability::kDurable) override;
@@ -51,7 +54,10 @@ class PgStore final : public Store {
   // Serves `queue` (woken by `cv`) until the store closes.
   void ReaderLoop(Connection& db, std::deque<Read>& queue, std::condition_variable& cv);
 
+  const std::string conninfo_;
+  const std::string origin_;  // names this process in the change feed
   CommitListener listener_;
+  std::unique_ptr<ChangeFeed> feed_;
   std::mutex mu_;
   std::condition_variable write_cv_, read_cv_, background_cv_;
   std::deque<Write> writes_;

@@ -134,6 +134,21 @@ CREATE TRIGGER files_usage_update AFTER UPDATE OF content ON files BEGIN
 END;
 DROP INDEX files_usage;
 )sql",
+    // V006: several processes (with PostgreSQL; SQLite keeps the same schema): run leases,
+    // and the answers of Convex mutations, so a re-sent one is answered again, not re-run,
+    // after a restart too.
+    R"sql(
+ALTER TABLE runs ADD COLUMN lease_owner TEXT NOT NULL DEFAULT '';
+ALTER TABLE runs ADD COLUMN lease_expires_at INTEGER NOT NULL DEFAULT 0;
+CREATE TABLE mutation_answers (
+  session_key TEXT NOT NULL,
+  request_id  INTEGER NOT NULL,
+  response    TEXT NOT NULL,
+  created_at  INTEGER NOT NULL,
+  PRIMARY KEY (session_key, request_id)
+);
+CREATE INDEX mutation_answers_by_age ON mutation_answers(created_at);
+)sql",
 };
 
 }  // namespace

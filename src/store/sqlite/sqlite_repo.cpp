@@ -1,8 +1,12 @@
 #include "store/sqlite/sqlite_repo.h"
 
+#include <boost/json/array.hpp>
+#include <boost/json/serialize.hpp>
+
 #include "domain/topics.h"
 
 namespace polaris::sqlite {
+namespace json = boost::json;
 namespace {
 
 // Named queries. Ordering ties on creation_time fall back to rowid (insertion order).
@@ -67,13 +71,31 @@ constexpr const char* kListProcessing =  // partial index messages_processing
 
 #define POLARIS_RUN_COLS                                                                 \
   "id, message_id, conversation_id, project_id, owner_id, status, attempt, created_at, " \
-  "started_at, finished_at, provider, model, error, checkpoint"
+  "started_at, finished_at, provider, model, error, checkpoint, lease_owner, lease_expires_at"
 constexpr const char* kInsertRun =
-    "INSERT INTO runs(" POLARIS_RUN_COLS ") VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
+    "INSERT INTO runs(" POLARIS_RUN_COLS ") VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
 constexpr const char* kGetRun = "SELECT " POLARIS_RUN_COLS " FROM runs WHERE id=?";
 constexpr const char* kUpdateRun =
     "UPDATE runs SET status=?, attempt=?, started_at=?, finished_at=?, provider=?, model=?, "
-    "error=?, checkpoint=? WHERE id=?";
+    "error=?, checkpoint=?, lease_owner=?, lease_expires_at=? WHERE id=?";
+constexpr const char* kRenewRunLeases =  // primary key
+    "UPDATE runs SET lease_expires_at=?1 WHERE lease_owner=?2 AND status IN ('queued', "
+    "'executing') AND id IN (SELECT value FROM json_each(?3)) RETURNING id";
+// One writer: no other process can be taking the same rows.
+constexpr const char* kTakeExpiredRuns =  // partial index runs_unfinished
+    "UPDATE runs SET lease_owner=?1, lease_expires_at=?2 WHERE id IN (SELECT id FROM runs "
+    "WHERE status IN ('queued', 'executing') AND lease_expires_at<?3 ORDER BY created_at, rowid "
+    "LIMIT ?4) RETURNING " POLARIS_RUN_COLS;
+constexpr const char* kHasExpiredRuns =  // partial index runs_unfinished
+    "SELECT 1 FROM runs WHERE status IN ('queued', 'executing') AND lease_expires_at<? LIMIT 1";
+constexpr const char* kGetMutationAnswer =  // primary key
+    "SELECT response FROM mutation_answers WHERE session_key=? AND request_id=? AND "
+    "created_at>=?";
+constexpr const char* kPutMutationAnswer =
+    "INSERT OR REPLACE INTO mutation_answers(session_key, request_id, response, created_at) "
+    "VALUES(?,?,?,?)";
+constexpr const char* kExpireMutationAnswers =  // index mutation_answers_by_age
+    "DELETE FROM mutation_answers WHERE created_at<?";
 constexpr const char* kListUnfinishedRuns =  // partial index runs_unfinished
     "SELECT " POLARIS_RUN_COLS
     " FROM runs WHERE status IN ('queued', 'executing') ORDER BY created_at, rowid";
@@ -174,6 +196,8 @@ Run ReadRun(const Statement& s) {
   r.model = s.OptText(11);
   r.error = s.OptText(12);
   r.checkpoint = s.Text(13);
+  r.lease_owner = s.Text(14);
+  r.lease_expires_at = s.Int(15);
   return r;
 }
 void BindOptInt(Statement& s, int i, const std::optional<std::int64_t>& v) {
@@ -407,6 +431,12 @@ bool SqliteRepo::UpdateContentIfCurrent(const std::string& message_id, const std
   return true;
 }
 
+bool SqliteRepo::InsertProcessingMessage(const Message& m) {
+  // The one writer serializes every insert: the check cannot race another.
+  if (FindProcessingMessage(m.project_id)) return false;
+  InsertMessage(m);
+  return true;
+}
 std::vector<std::string> SqliteRepo::ListProcessingMessages() {
   auto s = db_.Prepare(kListProcessing);
   std::vector<std::string> out;
@@ -426,7 +456,8 @@ void SqliteRepo::InsertRun(const Run& r) {
       .Bind(8, r.created_at);
   BindOptInt(s, 9, r.started_at);
   BindOptInt(s, 10, r.finished_at);
-  s.Bind(11, r.provider).Bind(12, r.model).Bind(13, r.error).Bind(14, r.checkpoint).Run();
+  s.Bind(11, r.provider).Bind(12, r.model).Bind(13, r.error).Bind(14, r.checkpoint);
+  s.Bind(15, r.lease_owner).Bind(16, r.lease_expires_at).Run();
 }
 std::optional<Run> SqliteRepo::GetRun(const std::string& id) {
   auto s = db_.Prepare(kGetRun);
@@ -439,7 +470,34 @@ void SqliteRepo::UpdateRun(const Run& r) {
   s.Bind(1, ToString(r.status)).Bind(2, std::int64_t{r.attempt});
   BindOptInt(s, 3, r.started_at);
   BindOptInt(s, 4, r.finished_at);
-  s.Bind(5, r.provider).Bind(6, r.model).Bind(7, r.error).Bind(8, r.checkpoint).Bind(9, r.id).Run();
+  s.Bind(5, r.provider).Bind(6, r.model).Bind(7, r.error).Bind(8, r.checkpoint);
+  s.Bind(9, r.lease_owner).Bind(10, r.lease_expires_at).Bind(11, r.id).Run();
+  // Processes executing the run hear of its cancel through this topic.
+  if (r.status == RunStatus::kCancelled) NoteChange(topics::RunCancelled(r.id));
+}
+std::vector<std::string> SqliteRepo::RenewRunLeases(const std::string& owner,
+                                                    const std::vector<std::string>& run_ids,
+                                                    Millis expires_at) {
+  json::array ids;
+  for (const auto& id : run_ids) ids.emplace_back(id);
+  auto s = db_.Prepare(kRenewRunLeases);
+  s.Bind(1, expires_at).Bind(2, owner).Bind(3, json::serialize(ids));
+  std::vector<std::string> out;
+  while (s.Step()) out.push_back(s.Text(0));
+  return out;
+}
+bool SqliteRepo::HasExpiredRuns(Millis now) {
+  auto s = db_.Prepare(kHasExpiredRuns);
+  s.Bind(1, now);
+  return s.Step();
+}
+std::vector<Run> SqliteRepo::TakeExpiredRuns(const std::string& owner, Millis now,
+                                             Millis expires_at, int limit) {
+  auto s = db_.Prepare(kTakeExpiredRuns);
+  s.Bind(1, owner).Bind(2, expires_at).Bind(3, now).Bind(4, std::int64_t{limit});
+  std::vector<Run> out;
+  while (s.Step()) out.push_back(ReadRun(s));
+  return out;
 }
 std::vector<Run> SqliteRepo::ListUnfinishedRuns() {
   auto s = db_.Prepare(kListUnfinishedRuns);
@@ -462,6 +520,25 @@ void SqliteRepo::PutIdempotentResponse(const std::string& user, const std::strin
                                        const std::string& response, Millis now, Millis not_before) {
   db_.Prepare(kExpireIdempotent).Bind(1, user).Bind(2, not_before).Run();
   db_.Prepare(kPutIdempotent).Bind(1, user).Bind(2, key).Bind(3, response).Bind(4, now).Run();
+}
+
+std::optional<std::string> SqliteRepo::GetMutationAnswer(const std::string& session_key,
+                                                         std::int64_t request_id,
+                                                         Millis not_before) {
+  auto s = db_.Prepare(kGetMutationAnswer);
+  s.Bind(1, session_key).Bind(2, request_id).Bind(3, not_before);
+  if (!s.Step()) return std::nullopt;
+  return s.Text(0);
+}
+void SqliteRepo::PutMutationAnswer(const std::string& session_key, std::int64_t request_id,
+                                   const std::string& response, Millis now, Millis not_before) {
+  db_.Prepare(kExpireMutationAnswers).Bind(1, not_before).Run();
+  db_.Prepare(kPutMutationAnswer)
+      .Bind(1, session_key)
+      .Bind(2, request_id)
+      .Bind(3, response)
+      .Bind(4, now)
+      .Run();
 }
 
 void SqliteRepo::InsertFile(const FileNode& f) {

@@ -34,6 +34,7 @@ class SqliteRepo final : public Repo {
                          const std::string& result_json) override;
   bool UpdateContentIfCurrent(const std::string& message_id, const std::string& run_id, int attempt,
                               const std::string& content) override;
+  bool InsertProcessingMessage(const Message& m) override;
   std::vector<std::string> ListProcessingMessages() override;
 
   void InsertRun(const Run& r) override;
@@ -41,6 +42,16 @@ class SqliteRepo final : public Repo {
   void UpdateRun(const Run& r) override;
   std::vector<Run> ListUnfinishedRuns() override;
   int CountActiveRuns(const std::string& owner_id) override;
+  std::vector<std::string> RenewRunLeases(const std::string& owner,
+                                          const std::vector<std::string>& run_ids,
+                                          Millis expires_at) override;
+  bool HasExpiredRuns(Millis now) override;
+  std::vector<Run> TakeExpiredRuns(const std::string& owner, Millis now, Millis expires_at,
+                                   int limit) override;
+  std::optional<std::string> GetMutationAnswer(const std::string& session_key,
+                                               std::int64_t request_id, Millis not_before) override;
+  void PutMutationAnswer(const std::string& session_key, std::int64_t request_id,
+                         const std::string& response, Millis now, Millis not_before) override;
   std::optional<std::string> GetIdempotentResponse(const std::string& user, const std::string& key,
                                                    Millis not_before) override;
   void PutIdempotentResponse(const std::string& user, const std::string& key,

@@ -45,13 +45,18 @@ export function randomSecret() {
 // restart on the same dir finds the same database.
 const PG_URI = process.env.POLARIS_TEST_PG_URI || '';
 export const ON_POSTGRES = PG_URI !== '';
-function postgresDbFor(dataDir) {
-  const file = path.join(dataDir, 'pg-database');
-  if (fs.existsSync(file)) return fs.readFileSync(file, 'utf8').trim();
+/** Creates a fresh, empty database on the POLARIS_TEST_PG_URI server; returns its URI. */
+export function createPgDatabase() {
+  if (!PG_URI) throw new Error('createPgDatabase needs POLARIS_TEST_PG_URI');
   const name = `polaris_${crypto.randomBytes(6).toString('hex')}`;
   execFileSync('psql', [PG_URI, '-q', '-v', 'ON_ERROR_STOP=1', '-c', `CREATE DATABASE ${name}`],
     { stdio: ['ignore', 'ignore', 'pipe'] });
-  const uri = PG_URI.replace(/\/[^/?]*(\?.*)?$/, `/${name}`);  // the same server, the new database
+  return PG_URI.replace(/\/[^/?]*(\?.*)?$/, `/${name}`);  // the same server, the new database
+}
+function postgresDbFor(dataDir) {
+  const file = path.join(dataDir, 'pg-database');
+  if (fs.existsSync(file)) return fs.readFileSync(file, 'utf8').trim();
+  const uri = createPgDatabase();
   fs.writeFileSync(file, uri);
   return uri;
 }
@@ -66,6 +71,7 @@ export function makeTempDir(prefix = 'polaris-e2e-') {
  * opts.secret   POLARIS_JWT_SECRET; default random; pass null to leave it unset
  * opts.env      extra env vars (undefined/null value removes a var)
  * opts.args     extra CLI args
+ * opts.db       an explicit --db value (e.g. createPgDatabase()), shared by several processes
  */
 export async function startServer(opts = {}) {
   if (!fs.existsSync(POLARIS_BIN)) {
@@ -79,7 +85,7 @@ export async function startServer(opts = {}) {
   // that was on PostgreSQL; the others follow the suite.
   const onPostgres = ON_POSTGRES &&
     (!opts.dbPath || fs.existsSync(path.join(dataDir, 'pg-database')));
-  const db = onPostgres ? postgresDbFor(dataDir) : `sqlite:${dbPath}`;
+  const db = opts.db || (onPostgres ? postgresDbFor(dataDir) : `sqlite:${dbPath}`);
   const env = baseEnv({ POLARIS_JWT_SECRET: secret ?? undefined, ...(opts.env || {}) });
   // opts.envOnly: configure host/port/data dir/db through environment variables, not flags.
   const args = opts.envOnly
@@ -122,7 +128,7 @@ export async function startServer(opts = {}) {
   assert.ok(port > 0, `listening line must carry a real port, got ${port}`);
 
   const server = {
-    proc, port, dataDir, dbPath, secret, args, env,
+    proc, port, dataDir, dbPath, db, secret, args, env,
     url: `http://127.0.0.1:${port}`,
     get stdout() { return stdout; },
     get stderr() { return stderr; },
