@@ -3,6 +3,8 @@
 #   pg-cluster.sh start DIR   creates the cluster on first use, starts it on a free loopback
 #                             port, creates database `polaris`, prints its URI (also DIR/uri)
 #   pg-cluster.sh stop DIR    stops it (nothing to do if it is not running)
+#   pg-cluster.sh restart DIR stops it (fast: open connections are cut), then starts it again
+#                             on the same port if that port is still free; prints the URI
 #   pg-cluster.sh status DIR  exits 0 while it runs
 # As root, the server runs as the `postgres` system user (initdb and postgres refuse root), so
 # DIR and its parents must be reachable by that user. Loopback TCP only: no Unix socket, whose
@@ -11,12 +13,12 @@
 set -euo pipefail
 
 usage() {
-  echo "usage: $0 start|stop|status DIR" >&2
+  echo "usage: $0 start|stop|restart|status DIR" >&2
   exit 2
 }
 [ $# -eq 2 ] || usage
 cmd=$1
-if [ "$cmd" = start ]; then
+if [ "$cmd" = start ] || [ "$cmd" = restart ]; then
   mkdir -p "$2"
 elif [ ! -d "$2" ]; then
   [ "$cmd" = stop ] && exit 0 || exit 1
@@ -128,6 +130,10 @@ stop() {
 case "$cmd" in
   start) start ;;
   stop) stop ;;
+  restart)
+    stop
+    start
+    ;;
   status) running ;;
   *) usage ;;
 esac
