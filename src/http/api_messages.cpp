@@ -46,7 +46,9 @@ awaitable<Response> Post(AppContext& app, Request& req) {
   co_await app.db.Write([&](Repo& repo) {
     posted =
         services::PostMessage(repo, req.user, *conversation_id, *text, key, NowMillis(), admit);
-    return posted.ok();
+    // A replayed answer keeps nothing: a request that lost the race to its twin on another
+    // process may have written its user message before it found the twin's answer.
+    return posted.ok() && !posted->replayed;
   });
   if (!posted) co_return ErrorResponse(posted.error());
   if (!posted->replayed) {
