@@ -7,6 +7,7 @@
 #include "store/migrate/endpoint.h"
 #include "store/postgres/pg_connection.h"
 #include "store/postgres/pg_migrations.h"
+#include "store/postgres/pg_text.h"
 
 namespace polaris::migrate {
 namespace {
@@ -78,13 +79,12 @@ class CopySink final : public RowSink {
         buffer_ += "\\N";
         continue;
       }
-      if (std::memchr(row[i]->data(), '\0', row[i]->size())) {
-        throw MigrateError("table " + table_ + ", row " + DescribeRow(columns_, row, key_) +
-                           ": column " + columns_[i] +
-                           " contains a NUL byte, which PostgreSQL text cannot hold "
-                           "(nothing was copied; fix that value in the source first)");
+      // U+0000 goes in escaped, as the store writes it (store/postgres/pg_text.h).
+      if (pg::NeedsEscape(*row[i])) {
+        Escape(pg::EscapeText(*row[i]));
+      } else {
+        Escape(*row[i]);
       }
-      Escape(*row[i]);
     }
     buffer_ += '\n';
     if (buffer_.size() >= kCopyBufferBytes) Flush();

@@ -4,6 +4,8 @@
 #include <cstring>
 #include <vector>
 
+#include "store/postgres/pg_text.h"
+
 namespace polaris::pg {
 namespace {
 
@@ -33,10 +35,22 @@ Param::Param(std::int64_t v) {
   SetNumber(v);
 }
 Param::Param(const std::optional<std::string>& s) {
-  if (s) {
-    text_ = s->c_str();
-    size_ = s->size();
+  if (s) SetText(*s);
+}
+Param::Param(const Param& other)
+    : text_(other.text_), escaped_(other.escaped_), owns_(other.owns_), number_(other.number_) {
+  std::memcpy(digits_, other.digits_, sizeof digits_);
+  if (owns_) text_ = escaped_.c_str();
+}
+void Param::SetText(std::string_view s) {
+  // A std::string or a literal: NUL-terminated after s.size() bytes.
+  if (!NeedsEscape(s)) {
+    text_ = s.data();
+    return;
   }
+  escaped_ = EscapeText(s);
+  owns_ = true;
+  text_ = escaped_.c_str();
 }
 Param::Param(const std::optional<std::int64_t>& v) {
   if (v) SetNumber(*v);
@@ -46,13 +60,9 @@ void Param::SetNumber(std::int64_t v) {
   auto r = std::to_chars(digits_, digits_ + sizeof(digits_) - 1, v);
   *r.ptr = '\0';
 }
-bool Param::HasInnerNul() const {
-  return !number_ && text_ && std::memchr(text_, '\0', size_) != nullptr;
-}
-
 std::string Row::Text(int col) const {
-  return std::string(PQgetvalue(res_, row_, col),
-                     static_cast<std::size_t>(PQgetlength(res_, row_, col)));
+  return UnescapeText(std::string_view(PQgetvalue(res_, row_, col),
+                                       static_cast<std::size_t>(PQgetlength(res_, row_, col))));
 }
 std::optional<std::string> Row::OptText(int col) const {
   if (IsNull(col)) return std::nullopt;
@@ -143,12 +153,7 @@ const std::string& Connection::Prepared(std::string_view sql, int nparams) {
 Result Connection::Query(std::string_view sql, std::initializer_list<Param> params) {
   std::vector<const char*> values;
   values.reserve(params.size());
-  for (const Param& p : params) {
-    if (p.HasInnerNul()) {
-      throw PgError("22021", "postgres: a text value contains a NUL byte", false);
-    }
-    values.push_back(p.value());
-  }
+  for (const Param& p : params) values.push_back(p.value());
   const int n = static_cast<int>(values.size());
   const std::string& name = Prepared(sql, n);
   return Check(PQexecPrepared(conn_, name.c_str(), n, values.data(), nullptr, nullptr, 0), "query");

@@ -28,31 +28,33 @@ struct PgError : StoreError {
   static bool Unavailable(std::string_view sqlstate);
 };
 
-// One query parameter in text format: a view of a NUL-terminated string, an integer
-// formatted in place, or SQL NULL. It views its argument, so build it only inside the call
-// it is passed to (a braced list of parameters), never store it.
+// One query parameter in text format: a view of a string, an integer formatted in place, or
+// SQL NULL. It views its argument, so build it only inside the call it is passed to (a braced
+// list of parameters), never store it. Text holding U+0000 is escaped (pg_text.h) into a copy
+// the parameter owns.
 class Param {
  public:
   // Implicit on purpose: parameters are written as a braced list of plain values.
-  Param(const std::string& s) : text_(s.c_str()), size_(s.size()) {}     // NOLINT
-  Param(const char* s) : text_(s), size_(std::string_view(s).size()) {}  // NOLINT
-  Param(std::int64_t v);                                                 // NOLINT
-  Param(int v) : Param(static_cast<std::int64_t>(v)) {}                  // NOLINT
-  Param(const std::optional<std::string>& s);                            // NOLINT
-  Param(const std::optional<std::int64_t>& v);                           // NOLINT
-  Param(std::nullopt_t) {}                                               // NOLINT
+  Param(const std::string& s) { SetText(s); }            // NOLINT
+  Param(const char* s) { SetText(s); }                   // NOLINT
+  Param(std::int64_t v);                                 // NOLINT
+  Param(int v) : Param(static_cast<std::int64_t>(v)) {}  // NOLINT
+  Param(const std::optional<std::string>& s);            // NOLINT
+  Param(const std::optional<std::int64_t>& v);           // NOLINT
+  Param(std::nullopt_t) {}                               // NOLINT
+  Param(const Param& other);
+  Param& operator=(const Param&) = delete;
 
   // Null for SQL NULL.
   const char* value() const { return number_ ? digits_ : text_; }
-  // Text with a NUL byte inside cannot be sent (libpq would cut it there, and PostgreSQL
-  // text cannot hold one).
-  bool HasInnerNul() const;
 
  private:
   void SetNumber(std::int64_t v);
+  void SetText(std::string_view s);
 
   const char* text_ = nullptr;
-  std::size_t size_ = 0;
+  std::string escaped_;  // the escaped copy, when the text needed one
+  bool owns_ = false;    // text_ points into escaped_
   bool number_ = false;
   char digits_[24] = {};
 };
