@@ -1,7 +1,8 @@
 // Shared bench helpers: start the mock provider and the server on free ports, sign tokens,
-// and compute percentiles. Node 20 built-ins only.
+// create POST targets and the wrk script that posts to them, and compute percentiles.
+// Node 20 built-ins only.
 import { spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHmac } from 'node:crypto';
@@ -64,6 +65,42 @@ export function request(url, method, tok, body) {
     if (data) req.write(data);
     req.end();
   });
+}
+
+// `count` titled conversations (no title run), one project each, over `users` users named
+// `${prefix}-0` …; returns [[token, conversationId], …].
+export async function makeTargets(url, secret, count, users, prefix) {
+  const targets = [];
+  for (let i = 0; i < count; i++) {
+    const tok = token(secret, `${prefix}-${i % users}`);
+    const p = await request(`${url}/api/projects`, 'POST', tok, { name: `p${i}` });
+    const c = await request(`${url}/api/conversations`, 'POST', tok, { projectId: p.body.projectId, title: 'bench' });
+    if (c.status !== 200) throw new Error(`create conversation: ${c.status} ${JSON.stringify(c.body)}`);
+    targets.push([tok, c.body.conversationId]);
+  }
+  return targets;
+}
+
+// Writes a wrk Lua script that POSTs "hello" to /api/messages over the targets (from
+// makeTargets) into a new temp dir; returns the script's path. Thread t (from 0) posts to
+// targets t, t+2, t+4, … in order, so with `wrk -t2` the two threads share them out.
+export function writeWrkPostScript(targets) {
+  const dir = mkdtempSync(join(tmpdir(), 'polaris-wrk-'));
+  const script = join(dir, 'post.lua');
+  writeFileSync(script, `
+local targets = {${targets.map(([t, c]) => `{"${t}","${c}"}`).join(',')}}
+local threads, n = 0, 0
+function setup(thread) thread:set("tid", threads); threads = threads + 1 end
+function init(args) n = tid end
+function request()
+  local t = targets[(n % #targets) + 1]
+  n = n + 2
+  return wrk.format("POST", "/api/messages",
+    {["Authorization"] = "Bearer " .. t[1], ["Content-Type"] = "application/json"},
+    '{"conversationId":"' .. t[2] .. '","message":"hello"}')
+end
+`);
+  return script;
 }
 
 export function percentile(values, p) {

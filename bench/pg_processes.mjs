@@ -13,12 +13,12 @@
 //                                    [--gap 10] [--leases 2000,10000]
 // Needs wrk and psql (apt: wrk, postgresql-client). Node 20 built-ins only.
 import { spawn, execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, dirname } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import http from 'node:http';
-import { token, request, percentile, sleep } from './lib.mjs';
+import { token, request, percentile, sleep, makeTargets, writeWrkPostScript } from './lib.mjs';
 
 const BIN = process.env.POLARIS_BIN ?? new URL('../build/polaris', import.meta.url).pathname;
 const CLUSTER = new URL('../scripts/pg-cluster.sh', import.meta.url).pathname;
@@ -93,35 +93,10 @@ const LOAD_ENV = {
   POLARIS_MAX_REQUESTS_PER_USER: '1024',
 };
 
-async function makeTargets(url, count, users, prefix) {
-  const targets = [];
-  for (let i = 0; i < count; i++) {
-    const tok = token(SECRET, `${prefix}-${i % users}`);
-    const p = await request(`${url}/api/projects`, 'POST', tok, { name: `p${i}` });
-    const c = await request(`${url}/api/conversations`, 'POST', tok, { projectId: p.body.projectId, title: 'bench' });
-    if (c.status !== 200) throw new Error(`create conversation: ${c.status} ${JSON.stringify(c.body)}`);
-    targets.push([tok, c.body.conversationId]);
-  }
-  return targets;
-}
-
+// The wrk script's temp dir is removed at exit with the others.
 function wrkScript(targets) {
-  const dir = mkdtempSync(join(tmpdir(), 'polaris-wrk-'));
-  dirs.add(dir);
-  const script = join(dir, 'post.lua');
-  writeFileSync(script, `
-local targets = {${targets.map(([t, c]) => `{"${t}","${c}"}`).join(',')}}
-local threads, n = 0, 0
-function setup(thread) thread:set("tid", threads); threads = threads + 1 end
-function init(args) n = tid end
-function request()
-  local t = targets[(n % #targets) + 1]
-  n = n + 2
-  return wrk.format("POST", "/api/messages",
-    {["Authorization"] = "Bearer " .. t[1], ["Content-Type"] = "application/json"},
-    '{"conversationId":"' .. t[2] .. '","message":"hello"}')
-end
-`);
+  const script = writeWrkPostScript(targets);
+  dirs.add(dirname(script));
   return script;
 }
 
@@ -155,7 +130,7 @@ async function postThroughput(label, db, processes, connections = 64) {
   const per = Math.floor(4096 / processes);
   const scripts = [];
   for (let i = 0; i < processes; i++) {
-    scripts.push(wrkScript(await makeTargets(servers[i].url, per, Math.floor(64 / processes), `${label}-${i}`)));
+    scripts.push(wrkScript(await makeTargets(servers[i].url, SECRET, per, Math.floor(64 / processes), `${label}-${i}`)));
   }
   const results = await Promise.all(servers.map((s, i) => wrk(s.url, scripts[i], Math.floor(connections / processes))));
   for (const s of servers) await stop(s);

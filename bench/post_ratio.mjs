@@ -9,10 +9,7 @@
 //   and projects per user), which are lifted for the run.
 // - POLARIS_BIN=<wrapper> measures another build, e.g. one started under LD_PRELOAD.
 import { execFileSync } from 'node:child_process';
-import { writeFileSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { startServer, token, request } from './lib.mjs';
+import { startServer, makeTargets, writeWrkPostScript } from './lib.mjs';
 
 const seconds = Number(process.argv[2] ?? 10);
 const connections = Number(process.argv[3] ?? 64);
@@ -27,32 +24,9 @@ const env = {
 for (const k of ['OPENROUTER_API_KEY', 'CEREBRAS_API_KEY']) env[k] = '';
 const server = await startServer(env);
 
-const targets = [];
-for (let i = 0; i < conversations; i++) {
-  const tok = token(server.secret, `bench-${i % users}`);
-  const p = await request(`${server.url}/api/projects`, 'POST', tok, { name: `p${i}` });
-  const c = await request(`${server.url}/api/conversations`, 'POST', tok,
-    { projectId: p.body.projectId, title: 'bench' });  // a titled conversation: no title run
-  if (c.status !== 200) throw new Error(`create conversation: ${c.status} ${JSON.stringify(c.body)}`);
-  targets.push([tok, c.body.conversationId]);
-}
-
+const targets = await makeTargets(server.url, server.secret, conversations, users, 'bench');
 // Each wrk thread walks its own share of the conversations in order.
-const dir = mkdtempSync(join(tmpdir(), 'polaris-wrk-'));
-const script = join(dir, 'post.lua');
-writeFileSync(script, `
-local targets = {${targets.map(([t, c]) => `{"${t}","${c}"}`).join(',')}}
-local threads, n = 0, 0
-function setup(thread) thread:set("tid", threads); threads = threads + 1 end
-function init(args) n = tid end
-function request()
-  local t = targets[(n % #targets) + 1]
-  n = n + 2
-  return wrk.format("POST", "/api/messages",
-    {["Authorization"] = "Bearer " .. t[1], ["Content-Type"] = "application/json"},
-    '{"conversationId":"' .. t[2] .. '","message":"hello"}')
-end
-`);
+const script = writeWrkPostScript(targets);
 
 function wrk(args) {
   const out = execFileSync('wrk', ['-t2', `-c${connections}`, `-d${seconds}s`, '--latency', ...args],

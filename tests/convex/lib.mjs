@@ -7,8 +7,9 @@ import fs from 'node:fs';
 import http from 'node:http';
 import WebSocket from 'ws';
 import { startServer, sleep } from '../e2e/lib/server.mjs';
+import { rebuildFromEvents, show } from '../e2e/lib/sse.mjs';
 
-export { WebSocket, sleep };
+export { WebSocket, sleep, rebuildFromEvents, show };
 
 export const CONVEX_VERSION = '1.48.0';
 export const ZERO_TS = 'AAAAAAAAAAA=';
@@ -35,10 +36,6 @@ export async function eventually(fn, { timeout = DEFAULT_TIMEOUT, interval = 20,
     await sleep(interval);
   }
 }
-
-export const show = (v) => {
-  try { return JSON.stringify(v); } catch { return String(v); }
-};
 
 // ---------------------------------------------------------------- u64 timestamps
 
@@ -303,28 +300,8 @@ export function connectMsg(sessionId, extra = {}) {
 
 // ---------------------------------------------------------------- SSE
 
-/**
- * GET an SSE stream with node:http; parses frames as they arrive.
- * Resolves once the response head is in: {status, headers, events, comments, body (non-200),
- * next(pred), until(pred), close()}. An event is {id, event, data, json}.
- */
-/** Applies SSE snapshot/message/delta events, in order, to a message list. */
-export function rebuildFromEvents(events) {
-  const docs = new Map();
-  for (const ev of events) {
-    if (ev.event === 'snapshot') {
-      docs.clear();
-      for (const m of ev.json) docs.set(m._id, structuredClone(m));
-    } else if (ev.event === 'message') {
-      docs.set(ev.json._id, structuredClone(ev.json));
-    } else if (ev.event === 'delta') {
-      const d = docs.get(ev.json._id);
-      assert.ok(d, `delta for an unknown message: ${show(ev)}`);
-      d.content += ev.json.append;
-    }
-  }
-  return [...docs.values()];
-}
+// rebuildFromEvents (snapshot/message/delta events to a message list) is re-exported from
+// ../e2e/lib/sse.mjs, above.
 
 /** openSse against ctx.server, every stream closed after the file's tests. */
 export function useSse(ctx) {
@@ -337,6 +314,11 @@ export function useSse(ctx) {
   };
 }
 
+/**
+ * GET an SSE stream with node:http; parses frames as they arrive.
+ * Resolves once the response head is in: {status, headers, events, comments, body (non-200),
+ * next(pred), until(pred), close()}. An event is {id, event, data, json}.
+ */
 export function openSse(server, path, { token, lastEventId, headers = {} } = {}) {
   return new Promise((resolve, reject) => {
     const h = { accept: 'text/event-stream', ...headers };

@@ -7,67 +7,21 @@
 import { describe, test, before, after, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
-import fs from 'node:fs';
 import { ConvexClient } from 'convex/browser';
 import { anyApi } from 'convex/server';
 import {
-  startServer, createPgDatabase, randomSecret, makeToken, client, newUser, expectOk, expectId,
+  makeToken, client, newUser, expectOk, expectId,
 } from '../e2e/lib/server.mjs';
 import {
-  startMock, providerEnv, newChat, postMessage, getMessage, waitFor, words,
+  newChat, postMessage, getMessage, words,
 } from '../e2e/lib/mock.mjs';
+import { newPair } from '../e2e/lib/pair.mjs';
 import {
   clientOptions, watch, assertProtocolInvariants, openSync, connectMsg, show,
 } from './lib.mjs';
 
 const api = anyApi;
 const PG = process.env.POLARIS_TEST_PG_URI || '';
-const LEASE_MS = 2000;
-
-/** Mock A, mock B, a fresh database, processes A and B on it with one JWT secret. */
-async function newPair(label) {
-  const p = { servers: [], mocks: [], dirs: new Set() };
-  p.start = async (name, dataDir) => {
-    const s = await startServer({ db: p.db, secret: p.secret, env: name === 'A' ? p.envA : p.envB, dataDir });
-    p.servers.push(s);
-    p.dirs.add(s.dataDir);
-    return s;
-  };
-  p.stop = async () => {
-    const errors = [];
-    for (const s of p.servers) if (!s.stopped) await s.stop({ keepDir: true }).catch((e) => errors.push(e));
-    for (const m of p.mocks) await m.stop().catch(() => {});
-    for (const d of p.dirs) fs.rmSync(d, { recursive: true, force: true });
-    if (errors.length) throw errors[0];
-  };
-  p.resetMocks = async () => { for (const m of p.mocks) await m.reset(); };
-  /** Which process executes the run: the one whose mock provider is asked. */
-  p.whoRuns = async () => {
-    const got = await waitFor(async () => {
-      const na = (await p.ma.runRequests()).length;
-      const nb = (await p.mb.runRequests()).length;
-      if (na && nb) return 'both';
-      return na ? 'A' : nb ? 'B' : null;
-    }, { timeout: 15_000, interval: 20, what: 'the run to reach a provider' });
-    assert.notEqual(got, 'both', 'a run must execute on one process, but both mock providers were asked');
-    return got === 'A' ? { name: 'A', runner: p.a, otherName: 'B' } : { name: 'B', runner: p.b, otherName: 'A' };
-  };
-  try {
-    p.ma = await startMock(`${label}-mockA`); p.mocks.push(p.ma);
-    p.mb = await startMock(`${label}-mockB`); p.mocks.push(p.mb);
-    p.db = createPgDatabase();
-    p.secret = randomSecret();
-    const common = { POLARIS_RUN_LEASE_MS: LEASE_MS };
-    p.envA = { ...providerEnv(p.ma), ...common };
-    p.envB = { ...providerEnv(p.mb), ...common };
-    p.a = await p.start('A');
-    p.b = await p.start('B');
-  } catch (e) {
-    await p.stop().catch(() => {});
-    throw e;
-  }
-  return p;
-}
 
 /** A raw sync socket on `server`: Connect (session S) and Authenticate. */
 async function syncSession(server, sessionId, token, connect = {}) {

@@ -10,85 +10,19 @@
 // under load in tests/pg_restart/ (it stops the shared cluster, so it runs alone).
 import { describe, test, before, after, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
 import http from 'node:http';
 import {
-  startServer, createPgDatabase, randomSecret, makeToken, client, newUser, expectOk, expectStatus,
-  expectSuccess, sleep,
+  client, newUser, expectOk, expectStatus, expectSuccess, sleep,
 } from './lib/server.mjs';
 import {
-  startMock, providerEnv, newChat, postMessage, getMessage, getMessages, waitFor, waitFinal, waitStatus, words,
+  newChat, postMessage, getMessage, getMessages, waitFor, waitFinal, waitStatus, words,
 } from './lib/mock.mjs';
+import { newPair, LEASE_MS } from './lib/pair.mjs';
+import { rebuildFromEvents, show } from './lib/sse.mjs';
 
 const PG = process.env.POLARIS_TEST_PG_URI || '';
-const LEASE_MS = 2000;
-const show = (v) => { try { return JSON.stringify(v); } catch { return String(v); } };
-
-// ---------------------------------------------------------------- two processes, one database
-
-function pairMethods(p) {
-  /** Starts process A or B (again, on its old data dir when given). */
-  p.start = async (name, dataDir) => {
-    const s = await startServer({ db: p.db, secret: p.secret, env: name === 'A' ? p.envA : p.envB, dataDir });
-    s.label = name;
-    p.servers.push(s);
-    p.dirs.add(s.dataDir);
-    return s;
-  };
-  p.users = (sub = newUser('mp')) => {
-    const token = makeToken(sub, p.secret);
-    return { user: sub, token, A: client(p.a, token), B: client(p.b, token) };
-  };
-  p.resetMocks = async () => { await p.ma.reset(); await p.mb.reset(); };
-  /** The same script on both mocks: whichever process runs the message gets it. */
-  p.scriptBoth = async (steps) => { await p.ma.script(steps); await p.mb.script(steps); };
-  p.runRequests = async () => [...await p.ma.runRequests(), ...await p.mb.runRequests()];
-  /**
-   * Waits until a run's first provider request arrives and returns who executes it:
-   * {name, runner, runnerMock, other, otherMock}. Fails if both mocks were asked.
-   */
-  p.whoRuns = async (what = 'the run') => {
-    const got = await waitFor(async () => {
-      const na = (await p.ma.runRequests()).length;
-      const nb = (await p.mb.runRequests()).length;
-      if (na && nb) return 'both';
-      return na ? 'A' : nb ? 'B' : null;
-    }, { timeout: 15_000, interval: 20, what: `${what} to reach a provider` });
-    assert.notEqual(got, 'both', `${what} must execute on one process, but both mock providers were asked`);
-    return got === 'A'
-      ? { name: 'A', runner: p.a, runnerMock: p.ma, other: p.b, otherMock: p.mb, otherName: 'B' }
-      : { name: 'B', runner: p.b, runnerMock: p.mb, other: p.a, otherMock: p.ma, otherName: 'A' };
-  };
-  p.stop = async () => {
-    const errors = [];
-    for (const s of p.servers) {
-      if (!s.stopped) await s.stop({ keepDir: true }).catch((e) => errors.push(e));
-    }
-    for (const m of p.mocks) await m.stop().catch(() => {});
-    for (const d of p.dirs) fs.rmSync(d, { recursive: true, force: true });
-    if (errors.length) throw errors[0];
-  };
-  return p;
-}
-/** Starts mock A, mock B, a fresh database, then processes A and B on it (same JWT secret). */
-async function newPair(label) {
-  const p = pairMethods({ servers: [], mocks: [], dirs: new Set() });
-  try {
-    p.ma = await startMock(`${label}-mockA`); p.mocks.push(p.ma);
-    p.mb = await startMock(`${label}-mockB`); p.mocks.push(p.mb);
-    p.db = createPgDatabase();
-    p.secret = randomSecret();
-    const common = { POLARIS_RUN_LEASE_MS: LEASE_MS, POLARIS_MAX_REQUESTS_PER_USER: 128 };
-    p.envA = { ...providerEnv(p.ma), ...common };
-    p.envB = { ...providerEnv(p.mb), ...common };
-    p.a = await p.start('A');
-    p.b = await p.start('B');
-  } catch (e) {
-    await p.stop().catch(() => {});
-    throw e;
-  }
-  return p;
-}
+/** On both processes: room for 100 concurrent requests of one user (the default is 64 in flight). */
+const PAIR_ENV = { POLARIS_MAX_REQUESTS_PER_USER: 128 };
 
 // ---------------------------------------------------------------- SSE (node:http)
 
@@ -158,29 +92,11 @@ function openSse(server, urlPath, { token, lastEventId } = {}) {
   });
 }
 
-/** Applies snapshot/message/delta events in order; returns the message list. */
-function rebuild(events) {
-  const docs = new Map();
-  for (const ev of events) {
-    if (ev.event === 'snapshot') {
-      docs.clear();
-      for (const m of ev.json) docs.set(m._id, structuredClone(m));
-    } else if (ev.event === 'message') {
-      docs.set(ev.json._id, structuredClone(ev.json));
-    } else if (ev.event === 'delta') {
-      const d = docs.get(ev.json._id);
-      assert.ok(d, `delta for an unknown message: ${show(ev)}`);
-      d.content += ev.json.append;
-    }
-  }
-  return [...docs.values()];
-}
-
 /** The distinct non-empty partial contents of a message seen before it was first completed. */
 function partialsBeforeCompleted(events, messageId, finalText) {
   const partials = new Set();
   for (let i = 1; i <= events.length; i++) {
-    const m = rebuild(events.slice(0, i)).find((x) => x._id === messageId);
+    const m = rebuildFromEvents(events.slice(0, i)).find((x) => x._id === messageId);
     if (!m) continue;
     if (m.status === 'completed') return { partials: [...partials], completed: true };
     if (m.status === 'processing' && m.content && m.content !== finalText) partials.add(m.content);
@@ -188,7 +104,7 @@ function partialsBeforeCompleted(events, messageId, finalText) {
   return { partials: [...partials], completed: false };
 }
 
-const completedIn = (events, messageId) => rebuild(events).find((m) => m._id === messageId && m.status === 'completed');
+const completedIn = (events, messageId) => rebuildFromEvents(events).find((m) => m._id === messageId && m.status === 'completed');
 
 /** Polls the message for `ms` through `c` and asserts nothing about it changes. */
 async function assertFrozen(c, conversationId, messageId, ms = 1000) {
@@ -205,7 +121,7 @@ async function assertFrozen(c, conversationId, messageId, ms = 1000) {
 
 describe('several processes on one PostgreSQL database', { skip: !PG && 'needs POLARIS_TEST_PG_URI' }, () => {
   let p;
-  before(async () => { p = await newPair('shared'); });
+  before(async () => { p = await newPair('shared', PAIR_ENV); });
   after(async () => { if (p) await p.stop(); });
   beforeEach(async () => { if (p) await p.resetMocks(); });
 
@@ -281,7 +197,7 @@ describe('several processes on one PostgreSQL database', { skip: !PG && 'needs P
       const final = completedIn(got.concat(second.events), posted.messageId);
       assert.equal(final.content, text, 'the content converges to the final content');
       const stored = await getMessages(u.B, chat.conversationId);
-      assert.deepEqual(rebuild(got.concat(second.events)), stored, 'the events rebuild GET …/messages');
+      assert.deepEqual(rebuildFromEvents(got.concat(second.events)), stored, 'the events rebuild GET …/messages');
     } finally {
       first.close();
       if (second) second.close();
@@ -396,7 +312,7 @@ describe('several processes on one PostgreSQL database', { skip: !PG && 'needs P
 
 describe('concurrent file writes spread over the processes', { skip: !PG && 'needs POLARIS_TEST_PG_URI' }, () => {
   let p;
-  before(async () => { p = await newPair('files'); });
+  before(async () => { p = await newPair('files', PAIR_ENV); });
   after(async () => { if (p) await p.stop(); });
 
   test('PUTs of files under one missing folder, and of one new path, spread over A and B: all 200, nothing twice', { timeout: 60_000 }, async () => {
@@ -433,7 +349,7 @@ describe('kill -9 of the executing process', { skip: !PG && 'needs POLARIS_TEST_
     && x.tool_calls.some((t) => t.id === 'call_once')).length;
 
   test('mid-run (during step 2, after the tool call): the other process finishes the run within lease + 5 s; the tool ran once', { timeout: 90_000 }, async () => {
-    const p = await newPair('kill');
+    const p = await newPair('kill', PAIR_ENV);
     try {
       const u = p.users();
       const chat = await newChat(u.A);
