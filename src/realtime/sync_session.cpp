@@ -30,9 +30,14 @@ constexpr auto kPingAfter = 15s;
 constexpr std::size_t kMaxOutbox = 1024;  // frames a client left unread: it is dropped
 constexpr std::size_t kMaxJsonDepth = 64;
 constexpr std::size_t kMaxUdfPath = 256;
-// How long the store keeps a mutation's answer for a client that re-sends it (a reconnect is
-// a matter of seconds; an hour bounds the table by what one hour of mutations writes).
+// How long a stored mutation answer is given again (a reconnect is a matter of seconds).
 constexpr Millis kStoredAnswerTtlMs = 3600 * 1000;
+// The store keeps at most this many answers per user (Repo::MutationKey), none over
+// kMaxStoredAnswer bytes, none for a session id over kMaxStoredSession bytes (a Convex
+// session id is a UUID): one user can make it hold at most 256 x 64 KiB.
+constexpr int kStoredAnswerSlots = 256;
+constexpr std::size_t kMaxStoredAnswer = 64 << 10;
+constexpr std::size_t kMaxStoredSession = 128;
 // A session's queries together may keep this many times one query's args; an anonymous
 // session (which can only see "Unauthorized" until it signs in) far less.
 constexpr std::int64_t kSessionArgsFactor = 16;
@@ -42,6 +47,23 @@ constexpr std::int64_t kAnonymousArgsBytes = 16 << 10;
 // choice of names makes two pairs share a key.
 std::string LogKey(const std::string& user, const std::string& session) {
   return std::to_string(user.size()) + ':' + user + session;
+}
+
+// Where the store keeps the answer to this session's request: FNV-1a, stable across processes
+// and builds (every process must pick the same slot).
+Repo::MutationKey StoredAnswerKey(const std::string& user, const std::string& session,
+                                  std::int64_t request_id) {
+  std::uint64_t h = 1469598103934665603ull;
+  auto mix = [&h](std::string_view bytes) {
+    for (unsigned char c : bytes) {
+      h ^= c;
+      h *= 1099511628211ull;
+    }
+  };
+  mix(session);
+  mix(":");
+  mix(std::to_string(request_id));
+  return Repo::MutationKey{user, static_cast<int>(h % kStoredAnswerSlots), session, request_id};
 }
 
 const json::value* Field(const json::object& o, std::string_view key) {
@@ -388,6 +410,7 @@ asio::awaitable<void> SyncSession::OnMutation(const json::object& msg) {
     co_return;
   }
   const Function* fn = FindFunction(*udf, FunctionKind::kMutation);
+  const Repo::MutationKey stored_key = StoredAnswerKey(user_, session_id_, *request_id);
   CallOutcome outcome;
   if (!fn) {
     outcome.error_message = UnknownFunctionError(*udf);
@@ -396,16 +419,18 @@ asio::awaitable<void> SyncSession::OnMutation(const json::object& msg) {
   } else {
     // Not answered here since this process started; maybe by another process sharing the
     // database, or by this one before a restart.
-    const Millis not_before = NowMillis() - kStoredAnswerTtlMs;
     std::optional<std::string> stored;
     bool store_ok = true;
-    try {
-      Store::ReadJob lookup = [&](Repo& repo) {
-        stored = repo.GetMutationAnswer(log_key, *request_id, not_before);
-      };
-      co_await deps_.db.Read(std::move(lookup));
-    } catch (const std::exception&) {
-      store_ok = false;
+    if (stored_key.session.size() <= kMaxStoredSession) {
+      try {
+        const Millis not_before = NowMillis() - kStoredAnswerTtlMs;
+        Store::ReadJob lookup = [&](Repo& repo) {
+          stored = repo.GetMutationAnswer(stored_key, not_before);
+        };
+        co_await deps_.db.Read(std::move(lookup));
+      } catch (const std::exception&) {
+        store_ok = false;
+      }
     }
     if (stored) {
       deps_.mutations.Finish(log_key, *request_id, *stored);
@@ -431,18 +456,20 @@ asio::awaitable<void> SyncSession::OnMutation(const json::object& msg) {
     response = "{\"type\":\"MutationResponse\",\"requestId\":" + std::to_string(*request_id) +
                ",\"success\":true,\"result\":" + outcome.value_json + ",\"ts\":\"" + EncodeTs(ts) +
                "\",\"logLines\":[]}";
-    try {
-      // Kept before the client hears it: a re-sent mutation finds it on any process. Only
-      // mutations that took effect: running a failed one again changes nothing. Relaxed:
-      // committed (a crash keeps it); a power loss may drop the newest answers.
-      const Millis now = NowMillis();
-      Store::WriteJob keep = [&](Repo& repo) {
-        repo.PutMutationAnswer(log_key, *request_id, response, now, now - kStoredAnswerTtlMs);
-        return true;
-      };
-      co_await deps_.db.Write(std::move(keep), Store::Durability::kRelaxed);
-    } catch (const std::exception&) {
-      // The database went away after the mutation: this process still remembers the answer.
+    // Kept before the client hears it: a re-sent mutation finds it on any process. Only
+    // mutations that took effect: running a failed one again changes nothing. Relaxed:
+    // committed (a crash keeps it); a power loss may drop the newest answers.
+    if (stored_key.session.size() <= kMaxStoredSession && response.size() <= kMaxStoredAnswer) {
+      try {
+        const Millis now = NowMillis();
+        Store::WriteJob keep = [&](Repo& repo) {
+          repo.PutMutationAnswer(stored_key, response, now);
+          return true;
+        };
+        co_await deps_.db.Write(std::move(keep), Store::Durability::kRelaxed);
+      } catch (const std::exception&) {
+        // The database went away after the mutation: this process still remembers it.
+      }
     }
   } else {
     response = respond_failure(outcome.error_message);

@@ -95,14 +95,21 @@ class Repo {
                                      const std::string& response, Millis now,
                                      Millis not_before) = 0;
 
-  // Convex mutation answers, by (session key, request id), as opaque text: a client that
-  // re-sends a mutation (after a reconnect, to any process) gets its first answer again.
-  virtual std::optional<std::string> GetMutationAnswer(const std::string& session_key,
-                                                       std::int64_t request_id,
+  // Convex mutation answers, as opaque text: a client that re-sends a mutation (after a
+  // reconnect, to any process) gets its first answer again. Each user has a fixed number of
+  // slots, the caller picks one from the session and request: a new answer takes its slot
+  // over, so what one user can make the store keep is bounded.
+  struct MutationKey {
+    std::string owner;
+    int slot = 0;
+    std::string session;
+    std::int64_t request_id = 0;
+  };
+  // The answer recorded for exactly this key at or after not_before.
+  virtual std::optional<std::string> GetMutationAnswer(const MutationKey& key,
                                                        Millis not_before) = 0;
-  // Records an answer, and drops every session's answers older than not_before.
-  virtual void PutMutationAnswer(const std::string& session_key, std::int64_t request_id,
-                                 const std::string& response, Millis now, Millis not_before) = 0;
+  virtual void PutMutationAnswer(const MutationKey& key, const std::string& response,
+                                 Millis now) = 0;
 
   virtual void InsertFile(const FileNode& f) = 0;
   virtual std::optional<FileNode> GetFile(const std::string& id) = 0;

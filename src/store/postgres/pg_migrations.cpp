@@ -152,14 +152,16 @@ ALTER TABLE runs ADD COLUMN lease_expires_at BIGINT NOT NULL DEFAULT 0;
 -- Every process looks for expired leases about once a second.
 CREATE INDEX runs_unfinished_by_lease ON runs(lease_expires_at)
   WHERE status IN ('queued', 'executing');
+-- A fixed number of slots per user: a new answer takes its slot over (bounded storage).
 CREATE TABLE mutation_answers (
-  session_key TEXT NOT NULL,
-  request_id  BIGINT NOT NULL,
-  response    TEXT NOT NULL,
-  created_at  BIGINT NOT NULL,
-  PRIMARY KEY (session_key, request_id)
+  owner_id   TEXT NOT NULL,
+  slot       BIGINT NOT NULL,
+  session_id TEXT NOT NULL,
+  request_id BIGINT NOT NULL,
+  response   TEXT NOT NULL,
+  created_at BIGINT NOT NULL,
+  PRIMARY KEY (owner_id, slot)
 );
-CREATE INDEX mutation_answers_by_age ON mutation_answers(created_at);
 )sql",
 };
 

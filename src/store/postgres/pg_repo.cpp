@@ -101,14 +101,13 @@ constexpr const char* kTakeExpiredRuns =  // partial index runs_unfinished_by_le
 constexpr const char* kHasExpiredRuns =  // partial index runs_unfinished_by_lease
     "SELECT 1 FROM runs WHERE status IN ('queued', 'executing') AND lease_expires_at<$1 LIMIT 1";
 constexpr const char* kGetMutationAnswer =  // primary key
-    "SELECT response FROM mutation_answers WHERE session_key=$1 AND request_id=$2 AND "
-    "created_at>=$3";
+    "SELECT response FROM mutation_answers WHERE owner_id=$1 AND slot=$2 AND session_id=$3 "
+    "AND request_id=$4 AND created_at>=$5";
 constexpr const char* kPutMutationAnswer =
-    "INSERT INTO mutation_answers(session_key, request_id, response, created_at) "
-    "VALUES($1,$2,$3,$4) ON CONFLICT (session_key, request_id) DO UPDATE SET "
+    "INSERT INTO mutation_answers(owner_id, slot, session_id, request_id, response, created_at) "
+    "VALUES($1,$2,$3,$4,$5,$6) ON CONFLICT (owner_id, slot) DO UPDATE SET "
+    "session_id=excluded.session_id, request_id=excluded.request_id, "
     "response=excluded.response, created_at=excluded.created_at";
-constexpr const char* kExpireMutationAnswers =  // index mutation_answers_by_age
-    "DELETE FROM mutation_answers WHERE created_at<$1";
 // The database decides whether the project is idle: the unique index messages_processing
 // admits one processing message per project, across processes. A concurrent insert waits
 // for the other to commit or roll back, then inserts or does nothing.
@@ -467,16 +466,14 @@ std::vector<Run> PgRepo::TakeExpiredRuns(const std::string& owner, Millis now, M
                                          int limit) {
   return ReadAll(db_.Query(kTakeExpiredRuns, {owner, expires_at, now, limit}), ReadRun);
 }
-std::optional<std::string> PgRepo::GetMutationAnswer(const std::string& session_key,
-                                                     std::int64_t request_id, Millis not_before) {
-  auto rows = db_.Query(kGetMutationAnswer, {session_key, request_id, not_before});
+std::optional<std::string> PgRepo::GetMutationAnswer(const MutationKey& key, Millis not_before) {
+  auto rows =
+      db_.Query(kGetMutationAnswer, {key.owner, key.slot, key.session, key.request_id, not_before});
   if (rows.empty()) return std::nullopt;
   return rows.front().Text(0);
 }
-void PgRepo::PutMutationAnswer(const std::string& session_key, std::int64_t request_id,
-                               const std::string& response, Millis now, Millis not_before) {
-  db_.Query(kExpireMutationAnswers, {not_before});
-  db_.Query(kPutMutationAnswer, {session_key, request_id, response, now});
+void PgRepo::PutMutationAnswer(const MutationKey& key, const std::string& response, Millis now) {
+  db_.Query(kPutMutationAnswer, {key.owner, key.slot, key.session, key.request_id, response, now});
 }
 std::vector<Run> PgRepo::ListUnfinishedRuns() {
   return ReadAll(db_.Query(kListUnfinishedRuns), ReadRun);

@@ -51,10 +51,8 @@ class PgRepo final : public Repo {
   bool HasExpiredRuns(Millis now) override;
   std::vector<Run> TakeExpiredRuns(const std::string& owner, Millis now, Millis expires_at,
                                    int limit) override;
-  std::optional<std::string> GetMutationAnswer(const std::string& session_key,
-                                               std::int64_t request_id, Millis not_before) override;
-  void PutMutationAnswer(const std::string& session_key, std::int64_t request_id,
-                         const std::string& response, Millis now, Millis not_before) override;
+  std::optional<std::string> GetMutationAnswer(const MutationKey& key, Millis not_before) override;
+  void PutMutationAnswer(const MutationKey& key, const std::string& response, Millis now) override;
   std::optional<std::string> GetIdempotentResponse(const std::string& user, const std::string& key,
                                                    Millis not_before) override;
   void PutIdempotentResponse(const std::string& user, const std::string& key,

@@ -140,14 +140,17 @@ DROP INDEX files_usage;
     R"sql(
 ALTER TABLE runs ADD COLUMN lease_owner TEXT NOT NULL DEFAULT '';
 ALTER TABLE runs ADD COLUMN lease_expires_at INTEGER NOT NULL DEFAULT 0;
+-- A fixed number of slots per user: a new answer takes its slot over, so what a user can make
+-- the store keep is bounded whatever the number of sessions and mutations.
 CREATE TABLE mutation_answers (
-  session_key TEXT NOT NULL,
-  request_id  INTEGER NOT NULL,
-  response    TEXT NOT NULL,
-  created_at  INTEGER NOT NULL,
-  PRIMARY KEY (session_key, request_id)
+  owner_id   TEXT NOT NULL,
+  slot       INTEGER NOT NULL,
+  session_id TEXT NOT NULL,
+  request_id INTEGER NOT NULL,
+  response   TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  PRIMARY KEY (owner_id, slot)
 );
-CREATE INDEX mutation_answers_by_age ON mutation_answers(created_at);
 )sql",
 };
 

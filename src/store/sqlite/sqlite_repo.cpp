@@ -89,13 +89,11 @@ constexpr const char* kTakeExpiredRuns =  // partial index runs_unfinished
 constexpr const char* kHasExpiredRuns =  // partial index runs_unfinished
     "SELECT 1 FROM runs WHERE status IN ('queued', 'executing') AND lease_expires_at<? LIMIT 1";
 constexpr const char* kGetMutationAnswer =  // primary key
-    "SELECT response FROM mutation_answers WHERE session_key=? AND request_id=? AND "
-    "created_at>=?";
+    "SELECT response FROM mutation_answers WHERE owner_id=? AND slot=? AND session_id=? AND "
+    "request_id=? AND created_at>=?";
 constexpr const char* kPutMutationAnswer =
-    "INSERT OR REPLACE INTO mutation_answers(session_key, request_id, response, created_at) "
-    "VALUES(?,?,?,?)";
-constexpr const char* kExpireMutationAnswers =  // index mutation_answers_by_age
-    "DELETE FROM mutation_answers WHERE created_at<?";
+    "INSERT OR REPLACE INTO mutation_answers(owner_id, slot, session_id, request_id, response, "
+    "created_at) VALUES(?,?,?,?,?,?)";
 constexpr const char* kListUnfinishedRuns =  // partial index runs_unfinished
     "SELECT " POLARIS_RUN_COLS
     " FROM runs WHERE status IN ('queued', 'executing') ORDER BY created_at, rowid";
@@ -522,22 +520,26 @@ void SqliteRepo::PutIdempotentResponse(const std::string& user, const std::strin
   db_.Prepare(kPutIdempotent).Bind(1, user).Bind(2, key).Bind(3, response).Bind(4, now).Run();
 }
 
-std::optional<std::string> SqliteRepo::GetMutationAnswer(const std::string& session_key,
-                                                         std::int64_t request_id,
+std::optional<std::string> SqliteRepo::GetMutationAnswer(const MutationKey& key,
                                                          Millis not_before) {
   auto s = db_.Prepare(kGetMutationAnswer);
-  s.Bind(1, session_key).Bind(2, request_id).Bind(3, not_before);
+  s.Bind(1, key.owner)
+      .Bind(2, std::int64_t{key.slot})
+      .Bind(3, key.session)
+      .Bind(4, key.request_id)
+      .Bind(5, not_before);
   if (!s.Step()) return std::nullopt;
   return s.Text(0);
 }
-void SqliteRepo::PutMutationAnswer(const std::string& session_key, std::int64_t request_id,
-                                   const std::string& response, Millis now, Millis not_before) {
-  db_.Prepare(kExpireMutationAnswers).Bind(1, not_before).Run();
+void SqliteRepo::PutMutationAnswer(const MutationKey& key, const std::string& response,
+                                   Millis now) {
   db_.Prepare(kPutMutationAnswer)
-      .Bind(1, session_key)
-      .Bind(2, request_id)
-      .Bind(3, response)
-      .Bind(4, now)
+      .Bind(1, key.owner)
+      .Bind(2, std::int64_t{key.slot})
+      .Bind(3, key.session)
+      .Bind(4, key.request_id)
+      .Bind(5, response)
+      .Bind(6, now)
       .Run();
 }
 

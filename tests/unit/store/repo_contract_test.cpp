@@ -417,54 +417,48 @@ TEST_P(StoreRepoContract, TakeExpiredRunsWithNoLimitLeftTakesNothing) {
 
 // ---- mutation answers ----
 
-TEST_P(StoreRepoContract, MutationAnswersAreKeptPerSessionAndRequest) {
-  EXPECT_FALSE(repo().GetMutationAnswer("s1", 1, 0).has_value());
-  repo().PutMutationAnswer("s1", 1, R"({"v":"a"})", 1000, 0);
-  repo().PutMutationAnswer("s1", 2, R"({"v":"b"})", 1000, 0);
-  repo().PutMutationAnswer("s2", 1, R"({"v":"c"})", 1000, 0);
+Repo::MutationKey Key(const std::string& owner, int slot, const std::string& session,
+                      std::int64_t request) {
+  return Repo::MutationKey{owner, slot, session, request};
+}
+
+TEST_P(StoreRepoContract, MutationAnswersAreKeptPerUserSlotSessionAndRequest) {
+  EXPECT_FALSE(repo().GetMutationAnswer(Key("u1", 1, "s1", 1), 0).has_value());
+  repo().PutMutationAnswer(Key("u1", 1, "s1", 1), R"({"v":"a"})", 1000);
+  repo().PutMutationAnswer(Key("u1", 2, "s1", 2), R"({"v":"b"})", 1000);
+  repo().PutMutationAnswer(Key("u2", 1, "s1", 1), R"({"v":"c"})", 1000);
   const std::int64_t big = std::int64_t{1} << 53;  // request ids are JSON numbers
-  repo().PutMutationAnswer("s2", big, "big", 1000, 0);
-  EXPECT_EQ(repo().GetMutationAnswer("s1", 1, 0), R"({"v":"a"})");
-  EXPECT_EQ(repo().GetMutationAnswer("s1", 2, 0), R"({"v":"b"})");
-  EXPECT_EQ(repo().GetMutationAnswer("s2", 1, 0), R"({"v":"c"})");
-  EXPECT_EQ(repo().GetMutationAnswer("s2", big, 0), "big");
-  EXPECT_FALSE(repo().GetMutationAnswer("s1", 3, 0).has_value());
-  EXPECT_FALSE(repo().GetMutationAnswer("s3", 1, 0).has_value());
-  EXPECT_FALSE(repo().GetMutationAnswer("S1", 1, 0).has_value());  // keys are exact
+  repo().PutMutationAnswer(Key("u1", 3, "s2", big), "big", 1000);
+  EXPECT_EQ(repo().GetMutationAnswer(Key("u1", 1, "s1", 1), 0), R"({"v":"a"})");
+  EXPECT_EQ(repo().GetMutationAnswer(Key("u1", 2, "s1", 2), 0), R"({"v":"b"})");
+  EXPECT_EQ(repo().GetMutationAnswer(Key("u2", 1, "s1", 1), 0), R"({"v":"c"})");
+  EXPECT_EQ(repo().GetMutationAnswer(Key("u1", 3, "s2", big), 0), "big");
+  // The whole key must match: another session or request in the same slot is not an answer.
+  EXPECT_FALSE(repo().GetMutationAnswer(Key("u1", 1, "s1", 3), 0).has_value());
+  EXPECT_FALSE(repo().GetMutationAnswer(Key("u1", 1, "s3", 1), 0).has_value());
+  EXPECT_FALSE(repo().GetMutationAnswer(Key("u1", 1, "S1", 1), 0).has_value());
+  EXPECT_FALSE(repo().GetMutationAnswer(Key("u3", 1, "s1", 1), 0).has_value());
   EXPECT_EQ(Count("mutation_answers"), 4);
 }
 
-TEST_P(StoreRepoContract, PutMutationAnswerReplacesTheAnswerOfTheSameKey) {
-  repo().PutMutationAnswer("s1", 7, "first", 1000, 0);
-  repo().PutMutationAnswer("s1", 7, "second", 1100, 0);
-  EXPECT_EQ(repo().GetMutationAnswer("s1", 7, 0), "second");
+TEST_P(StoreRepoContract, AMutationAnswerTakesItsSlotOver) {
+  repo().PutMutationAnswer(Key("u1", 7, "s1", 1), "first", 1000);
+  repo().PutMutationAnswer(Key("u1", 7, "s2", 9), "second", 1100);
+  EXPECT_FALSE(repo().GetMutationAnswer(Key("u1", 7, "s1", 1), 0).has_value());
+  EXPECT_EQ(repo().GetMutationAnswer(Key("u1", 7, "s2", 9), 0), "second");
   // Recorded anew: its age counts from the replacement.
-  EXPECT_EQ(repo().GetMutationAnswer("s1", 7, 1100), "second");
+  EXPECT_EQ(repo().GetMutationAnswer(Key("u1", 7, "s2", 9), 1100), "second");
+  // One row per slot: what a user can make the store keep is bounded by its slots.
   EXPECT_EQ(Count("mutation_answers"), 1);
 }
 
 TEST_P(StoreRepoContract, MutationAnswersExpireByNotBefore) {
-  repo().PutMutationAnswer("s1", 1, "a", 1000, 0);
-  // Recorded at or after not_before: still valid; before it: expired, though still stored.
-  EXPECT_EQ(repo().GetMutationAnswer("s1", 1, 999), "a");
-  EXPECT_EQ(repo().GetMutationAnswer("s1", 1, 1000), "a");
-  EXPECT_FALSE(repo().GetMutationAnswer("s1", 1, 1001).has_value());
+  repo().PutMutationAnswer(Key("u1", 1, "s1", 1), "a", 1000);
+  // Recorded at or after not_before: still valid; before it: expired.
+  EXPECT_EQ(repo().GetMutationAnswer(Key("u1", 1, "s1", 1), 999), "a");
+  EXPECT_EQ(repo().GetMutationAnswer(Key("u1", 1, "s1", 1), 1000), "a");
+  EXPECT_FALSE(repo().GetMutationAnswer(Key("u1", 1, "s1", 1), 1001).has_value());
   EXPECT_EQ(Count("mutation_answers"), 1);
-}
-
-TEST_P(StoreRepoContract, PutMutationAnswerDropsEverySessionsOldAnswers) {
-  repo().PutMutationAnswer("s1", 1, "old", 1000, 0);
-  repo().PutMutationAnswer("s2", 1, "old", 1000, 0);
-  repo().PutMutationAnswer("s2", 2, "edge", 1500, 0);
-  repo().PutMutationAnswer("s3", 1, "new", 2000, 0);
-  repo().PutMutationAnswer("s4", 1, "newest", 3000, 1500);
-  // Older than not_before: gone for good, whatever not_before a later read asks with.
-  EXPECT_FALSE(repo().GetMutationAnswer("s1", 1, 0).has_value());
-  EXPECT_FALSE(repo().GetMutationAnswer("s2", 1, 0).has_value());
-  EXPECT_EQ(repo().GetMutationAnswer("s2", 2, 0), "edge");  // exactly not_before: kept
-  EXPECT_EQ(repo().GetMutationAnswer("s3", 1, 0), "new");
-  EXPECT_EQ(repo().GetMutationAnswer("s4", 1, 0), "newest");
-  EXPECT_EQ(Count("mutation_answers"), 3);
 }
 
 // ---- InsertProcessingMessage ----
