@@ -82,9 +82,9 @@ export async function makeTargets(url, secret, count, users, prefix) {
 }
 
 // Writes a wrk Lua script that POSTs "hello" to /api/messages over the targets (from
-// makeTargets) into a new temp dir; returns the script's path. Thread t (from 0) posts to
-// targets t, t+2, t+4, … in order, so with `wrk -t2` the two threads share them out.
-export function writeWrkPostScript(targets) {
+// makeTargets) into a new temp dir; returns the script's path. Thread t (from 0) of `threads`
+// (wrk -t) posts to targets t, t+threads, t+2*threads, … in order: the threads share them out.
+export function writeWrkPostScript(targets, threads = 2) {
   const dir = mkdtempSync(join(tmpdir(), 'polaris-wrk-'));
   const script = join(dir, 'post.lua');
   writeFileSync(script, `
@@ -94,7 +94,7 @@ function setup(thread) thread:set("tid", threads); threads = threads + 1 end
 function init(args) n = tid end
 function request()
   local t = targets[(n % #targets) + 1]
-  n = n + 2
+  n = n + ${threads}
   return wrk.format("POST", "/api/messages",
     {["Authorization"] = "Bearer " .. t[1], ["Content-Type"] = "application/json"},
     '{"conversationId":"' .. t[2] .. '","message":"hello"}')

@@ -95,7 +95,7 @@ const LOAD_ENV = {
 
 // The wrk script's temp dir is removed at exit with the others.
 function wrkScript(targets) {
-  const script = writeWrkPostScript(targets);
+  const script = writeWrkPostScript(targets, 1);  // wrk -t1 below
   dirs.add(dirname(script));
   return script;
 }
