@@ -245,6 +245,9 @@ asio::awaitable<void> RunManager::Sweep(bool everything) {
     constexpr int kBatch = 64;
     while (true) {
       auto runs = repo.TakeExpiredRuns(lease.owner, expired_before, now + lease.duration, kBatch);
+      // Oldest first, as they were queued (an UPDATE … RETURNING has no order of its own).
+      std::stable_sort(runs.begin(), runs.end(),
+                       [](const Run& a, const Run& b) { return a.created_at < b.created_at; });
       for (auto& run : runs) {
         if (run.status == RunStatus::kExecuting && run.attempt >= config_.max_attempts) {
           FailInterrupted(repo, &run, run.message_id);

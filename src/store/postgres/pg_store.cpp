@@ -20,6 +20,8 @@ namespace {
 constexpr std::size_t kMaxBatch = 512;
 // How often a job that lost a unique-key race to another process runs again.
 constexpr int kUniqueRetries = 2;
+// How often a job that lost a deadlock to another process waits for the next batch.
+constexpr int kMaxDeferrals = 3;
 constexpr auto kMinBackoff = std::chrono::milliseconds(50);
 constexpr auto kMaxBackoff = std::chrono::milliseconds(2000);
 
@@ -174,6 +176,7 @@ void PgStore::WriterLoop(Connection& db) {
   Link link(db);
   std::vector<Write> batch;
   std::vector<std::exception_ptr> errors;
+  std::vector<char> deferred;
   std::vector<std::string> topics;
   while (true) {
     {
@@ -186,6 +189,7 @@ void PgStore::WriterLoop(Connection& db) {
       }
     }
     errors.assign(batch.size(), nullptr);
+    deferred.assign(batch.size(), 0);
     std::exception_ptr commit_error;
     try {
       // Only a batch holding a durable write waits for the WAL flush. Its flush also covers
@@ -194,14 +198,28 @@ void PgStore::WriterLoop(Connection& db) {
         return w.durability == Durability::kDurable;
       });
       link.Begin(durable ? kBeginDurable : kBeginRelaxed);
-      RunBatch(db, repo, batch, errors, topics);
+      RunBatch(db, repo, batch, errors, deferred, topics);
     } catch (...) {
       commit_error = std::current_exception();
       RollbackQuietly(db);
     }
     if (!commit_error && listener_ && !topics.empty()) listener_(std::move(topics));
+    std::vector<Write> again;
     for (std::size_t i = 0; i < batch.size(); ++i) {
+      if (deferred[i] && !commit_error) {
+        again.push_back(std::move(batch[i]));
+        continue;
+      }
       if (batch[i].done) batch[i].done(commit_error ? commit_error : errors[i]);
+    }
+    if (!again.empty()) {
+      // Now that this batch committed, the lock the job waited for behind the other process's
+      // transaction is free once that one commits: first in line for the next batch.
+      std::lock_guard lock(mu_);
+      for (auto it = again.rbegin(); it != again.rend(); ++it) {
+        ++it->deferrals;
+        writes_.push_front(std::move(*it));
+      }
     }
     batch.clear();
     topics.clear();
@@ -209,7 +227,8 @@ void PgStore::WriterLoop(Connection& db) {
 }
 
 void PgStore::RunBatch(Connection& db, PgRepo& repo, std::vector<Write>& batch,
-                       std::vector<std::exception_ptr>& errors, std::vector<std::string>& topics) {
+                       std::vector<std::exception_ptr>& errors, std::vector<char>& deferred,
+                       std::vector<std::string>& topics) {
   for (std::size_t i = 0; i < batch.size(); ++i) {
     if (i > 0) db.Exec(kNextJob);
     // A savepoint per job: one failing job rolls back alone, the batch still commits.
@@ -225,6 +244,13 @@ void PgStore::RunBatch(Connection& db, PgRepo& repo, std::vector<Write>& batch,
           repo.TakeChangedTopics();
           db.Exec(kRollbackJob);
           continue;
+        }
+        // Chosen as a deadlock's victim: the other transaction waits on a lock this batch
+        // holds, maybe from an earlier job, so running the job again in this transaction
+        // would meet the same cycle. It runs again in the next batch instead.
+        if (e.sqlstate == "40P01" && batch[i].deferrals < kMaxDeferrals) {
+          deferred[i] = 1;
+          break;
         }
         errors[i] = std::current_exception();
       } catch (...) {

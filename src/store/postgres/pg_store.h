@@ -41,6 +41,7 @@ class PgStore final : public Store {
     WriteJob job;
     Done done;
     Durability durability = Durability::kDurable;
+    int deferrals = 0;  // times it lost a deadlock and waited for the next batch
   };
   struct Read {
     ReadJob job;
@@ -48,9 +49,11 @@ class PgStore final : public Store {
   };
   void WriterLoop(Connection& db);
   // Runs the batch in one transaction and commits it: errors[i] gets what job i threw, topics
-  // what the kept jobs changed. Throws when the transaction itself fails.
+  // what the kept jobs changed, deferred[i] whether job i lost a deadlock and must run again
+  // in the next batch. Throws when the transaction itself fails.
   void RunBatch(Connection& db, PgRepo& repo, std::vector<Write>& batch,
-                std::vector<std::exception_ptr>& errors, std::vector<std::string>& topics);
+                std::vector<std::exception_ptr>& errors, std::vector<char>& deferred,
+                std::vector<std::string>& topics);
   // Serves `queue` (woken by `cv`) until the store closes.
   void ReaderLoop(Connection& db, std::deque<Read>& queue, std::condition_variable& cv);
 

@@ -561,6 +561,60 @@ TEST_F(StorePgStore, ARunReadByOneWriterWaitsWhileTheOtherHoldsIt) {
   EXPECT_EQ(seen_by_b->status, RunStatus::kExecuting);
 }
 
+// Two processes lock two runs in opposite orders: PostgreSQL breaks the deadlock by failing
+// one side's statement, and that job runs again in its store's next batch instead of failing.
+TEST_F(StorePgStore, ADeadlockVictimRunsAgainInTheNextBatch) {
+  TopicLog &heard_a = NewLog(), &heard_b = NewLog();
+  PgStore& a = OpenStore(heard_a);
+  PgStore& b = OpenStore(heard_b);
+  Seed first = MakeSeed(), second = MakeSeed();
+  Write(a, [&](Repo& repo) {
+    Insert(repo, first);
+    Insert(repo, second);
+    return true;
+  });
+  Gate a_locked, b_locked, go_a, go_b, release;
+  std::atomic<int> runs_a{0}, runs_b{0};
+  // Locks `mine`, says so, waits for `go`, then wants `theirs` too.
+  auto crossing = [](const std::string& mine, const std::string& theirs, Gate& locked, Gate& go,
+                     std::atomic<int>& runs, int attempt) {
+    return [mine, theirs, attempt, locked = &locked, go = &go, runs = &runs](Repo& repo) {
+      ++*runs;
+      auto run = repo.GetRun(mine);
+      locked->Open();
+      go->Wait();
+      auto other = repo.GetRun(theirs);
+      if (!run || !other) return false;
+      run->attempt = attempt;
+      repo.UpdateRun(*run);
+      return true;
+    };
+  };
+  Jobs jobs{release};
+  auto& done_a = jobs.Write(a, crossing(first.run.id, second.run.id, a_locked, go_a, runs_a, 1));
+  auto& done_b = jobs.Write(b, crossing(second.run.id, first.run.id, b_locked, go_b, runs_b, 2));
+  ASSERT_TRUE(a_locked.Wait());
+  ASSERT_TRUE(b_locked.Wait());
+  go_a.Open();
+  ASSERT_TRUE(WaitUntil([&] { return LockWaiters() >= 1; })) << "a never waited for b's lock";
+  go_b.Open();  // the cycle: PostgreSQL fails one side after deadlock_timeout (1 s)
+  auto error_a = Get(done_a);
+  auto error_b = Get(done_b);
+  EXPECT_FALSE(error_a) << What(error_a);
+  EXPECT_FALSE(error_b) << What(error_b);
+  // One side ran once, the victim twice.
+  EXPECT_EQ(runs_a + runs_b, 3);
+  std::optional<polaris::Run> r1, r2;
+  Write(a, [&](Repo& repo) {
+    r1 = repo.GetRun(first.run.id);
+    r2 = repo.GetRun(second.run.id);
+    return false;
+  });
+  ASSERT_TRUE(r1 && r2);
+  EXPECT_EQ(r1->attempt, 1);
+  EXPECT_EQ(r2->attempt, 2);
+}
+
 TEST_F(StorePgStore, ReadersDoNotWaitForALockedRun) {
   TopicLog& heard = NewLog();
   PgStore& a = OpenStore(heard);
