@@ -96,7 +96,10 @@ int Serve(const cli::ServeOptions& o) {
   std::unique_ptr<Store> store;
   try {
     if (postgres) {
-      store = std::make_unique<pg::PgStore>(o.db, threads);
+      // Several writers: each waits on its own round trips, so they overlap.
+      int writers = 2;
+      if (auto v = EnvOpt("POLARIS_PG_WRITERS")) writers = std::clamp(std::atoi(v->c_str()), 1, 16);
+      store = std::make_unique<pg::PgStore>(o.db, threads, writers);
     } else {
       std::filesystem::path db_path = o.db.substr(kSqlite.size());
       std::error_code ec;

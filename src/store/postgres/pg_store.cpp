@@ -97,17 +97,21 @@ void Commit(Connection& db, std::string before = {}) {
 
 }  // namespace
 
-PgStore::PgStore(const std::string& conninfo, int reader_threads)
+PgStore::PgStore(const std::string& conninfo, int reader_threads, int writer_threads)
     : conninfo_(conninfo), origin_(NewProcessName()) {
   reader_threads = std::max(reader_threads, 1);  // reads would never run without one
+  writer_threads = std::max(writer_threads, 1);
   connections_.push_back(std::make_unique<Connection>(conninfo));
   Migrate(*connections_.front());
-  for (int i = 0; i < reader_threads + 1; ++i) {
+  for (int i = 1; i < writer_threads + reader_threads + 1; ++i) {
     connections_.push_back(std::make_unique<Connection>(conninfo));
   }
-  writer_ = std::thread([this] { WriterLoop(*connections_[0]); });
+  for (int i = 0; i < writer_threads; ++i) {
+    Connection& db = *connections_[static_cast<std::size_t>(i)];
+    writers_.emplace_back([this, &db] { WriterLoop(db); });
+  }
   for (int i = 0; i < reader_threads; ++i) {
-    Connection& db = *connections_[static_cast<std::size_t>(i) + 1];
+    Connection& db = *connections_[static_cast<std::size_t>(writer_threads + i)];
     readers_.emplace_back([this, &db] { ReaderLoop(db, reads_, read_cv_); });
   }
   // One thread for long reads: they queue behind each other, never in front of a request's.
@@ -132,14 +136,16 @@ void PgStore::SetCommitListener(CommitListener listener) {
 void PgStore::Close() {
   {
     std::lock_guard lock(mu_);
-    if (closing_ && !writer_.joinable()) return;
-    closing_ = true;
+    if (closed_) return;
+    closing_ = closed_ = true;
   }
   write_cv_.notify_all();
   read_cv_.notify_all();
   background_cv_.notify_all();
   feed_.reset();  // no more news from the other processes
-  if (writer_.joinable()) writer_.join();
+  for (auto& t : writers_) {
+    if (t.joinable()) t.join();
+  }
   for (auto& t : readers_) {
     if (t.joinable()) t.join();
   }

@@ -16,8 +16,9 @@ class ChangeFeed;
 class Connection;
 class PgRepo;
 
-// PostgreSQL behind the Store interface, shaped like SqliteStore: one writer thread with
-// group commit and a few reader threads, each with its own connection. A thread whose
+// PostgreSQL behind the Store interface, shaped like SqliteStore: writer threads with group
+// commit (one, or a few: PostgreSQL keeps concurrent transactions apart) and a few reader
+// threads, each with its own connection. A thread whose
 // connection breaks fails the jobs it was running as unavailable and reconnects before its
 // next job; the process never exits over it. The commit listener hears this process's
 // commits and, through the change feed (LISTEN/NOTIFY), those of the other processes sharing
@@ -26,7 +27,9 @@ class PgStore final : public Store {
  public:
   // Connects (conninfo: a postgres:// URI or "key=value" string), applies migrations, opens
   // every thread's connection and starts the threads. Throws PgError on failure.
-  PgStore(const std::string& conninfo, int reader_threads);
+  // writer_threads: writers taking batches from one queue, each with its own connection and
+  // transaction (the database keeps them apart, as it keeps processes apart).
+  PgStore(const std::string& conninfo, int reader_threads, int writer_threads = 1);
   ~PgStore() override;
 
   // Also starts listening to the other processes' commits (throws PgError if it cannot).
@@ -70,7 +73,8 @@ class PgStore final : public Store {
   // One per thread, opened by the constructor (so a server that is down or full fails the
   // start) and closed once the threads have stopped.
   std::vector<std::unique_ptr<Connection>> connections_;
-  std::thread writer_;
+  bool closed_ = false;
+  std::vector<std::thread> writers_;
   std::vector<std::thread> readers_;
   std::thread background_reader_;
 };
