@@ -1,8 +1,9 @@
 // Several processes on one PostgreSQL database (issue 12). Three measurements, one run:
 //  1. POST /api/messages throughput and latency (wrk, no provider: each run fails at once, so
 //     every POST is a real, durable 200): SQLite with 1 process as the baseline, then
-//     PostgreSQL with 1 and with 2 processes (two wrk at once, the connections split between
-//     them, each process taking its own half of the conversations).
+//     PostgreSQL with 1 process and 1 writer (POLARIS_PG_WRITERS=1), then 1 and 2 processes
+//     with the default writers (for 2: two wrk at once, the connections split between them,
+//     each process taking its own half of the conversations).
 //  2. Cross-process delivery: runs execute on A (they are posted there), SSE subscribers watch
 //     them on B. Per token: from the provider writing it to B's subscribers first seeing
 //     text that covers it (p50/p99/max), and the same on A for comparison (the live tail).
@@ -123,9 +124,9 @@ function wrk(url, script, connections) {
   });
 }
 
-async function postThroughput(label, db, processes, connections = 64) {
+async function postThroughput(label, db, processes, env = {}, connections = 64) {
   const servers = [];
-  for (let i = 0; i < processes; i++) servers.push(await startServer(db, LOAD_ENV));
+  for (let i = 0; i < processes; i++) servers.push(await startServer(db, { ...LOAD_ENV, ...env }));
   // 4096 conversations over 64 users, split between the processes.
   const per = Math.floor(4096 / processes);
   const scripts = [];
@@ -308,6 +309,7 @@ async function failover(lease) {
 
 console.log(`polaris pg_processes bench, ${new Date().toISOString()}, wrk ${SECONDS} s per config, 64 connections in all`);
 await postThroughput('SQLite, 1 process', `sqlite:${mkdtempSync(join(tmpdir(), 'polaris-bench-'))}/p.db`, 1);
+await postThroughput('PostgreSQL, 1 process, 1 writer', freshDatabase(), 1, { POLARIS_PG_WRITERS: '1' });
 await postThroughput('PostgreSQL, 1 process', freshDatabase(), 1);
 await postThroughput('PostgreSQL, 2 processes', freshDatabase(), 2);
 await crossProcessDelivery();
