@@ -12,7 +12,7 @@ import net from 'node:net';
 import path from 'node:path';
 import {
   POLARIS_BIN, useServer, request, expectStatus, expectOk, expectErrorBody, describeRes, newUser,
-  makeToken, randomSecret, makeTempDir, rawExchange, parseResponses, sleep,
+  makeToken, randomSecret, makeTempDir, rawExchange, parseResponses, sleep, serverEnv,
 } from './lib/server.mjs';
 import { useMockedServer, newChat, postMessage, waitFor, metricValue } from './lib/mock.mjs';
 
@@ -160,10 +160,7 @@ async function headThenGet(server, headPath, getPath, headers = {}) {
 async function startWithNofile(soft, hard, env = {}) {
   const dataDir = makeTempDir('polaris-limits-');
   const secret = randomSecret();
-  const childEnv = { ...process.env };
-  for (const k of ['OPENROUTER_API_KEY', 'CEREBRAS_API_KEY', 'POLARIS_JWKS_FILE', 'POLARIS_JWT_ISSUER', 'POLARIS_JWT_AUDIENCE',
-    'POLARIS_DB', 'POLARIS_DATA_DIR', 'POLARIS_HOST', 'PORT', 'POLARIS_MAX_RUNS']) delete childEnv[k];
-  Object.assign(childEnv, { POLARIS_JWT_SECRET: secret }, env);
+  const childEnv = serverEnv({ POLARIS_JWT_SECRET: secret, ...env });
   const proc = spawn('prlimit', [`--nofile=${soft}:${hard}`, '--', POLARIS_BIN, 'serve', '--host', '127.0.0.1', '--port', '0',
     '--data-dir', dataDir, '--db', `sqlite:${path.join(dataDir, 'polaris.db')}`], { env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';

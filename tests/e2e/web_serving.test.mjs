@@ -17,7 +17,7 @@ import path from 'node:path';
 import zlib from 'node:zlib';
 import {
   POLARIS_BIN, useServer, startServer, request, client, makeToken, signJwt, decodeJwtPart, polarisToken,
-  expectStatus, expectOk, expectHealthy, describeRes, newUser, makeTempDir, randomSecret,
+  expectStatus, expectOk, expectHealthy, describeRes, newUser, makeTempDir, randomSecret, serverEnv,
 } from './lib/server.mjs';
 import { waitFor } from './lib/mock.mjs';
 
@@ -118,9 +118,7 @@ async function withServer(opts, fn) {
 /** Runs `polaris serve ARGS` expecting it to refuse to start: resolves {code, signal, stdout, stderr}. */
 function serveExpectingExit(args, { timeout = 10_000 } = {}) {
   const dataDir = makeTempDir();
-  const env = { ...process.env, POLARIS_JWT_SECRET: randomSecret() };
-  for (const k of ['POLARIS_WEB_DIR', 'POLARIS_DB', 'POLARIS_DATA_DIR', 'POLARIS_HOST', 'PORT', 'POLARIS_JWKS_FILE',
-    'POLARIS_JWT_ISSUER', 'POLARIS_JWT_AUDIENCE', 'OPENROUTER_API_KEY', 'CEREBRAS_API_KEY']) delete env[k];
+  const env = serverEnv({ POLARIS_JWT_SECRET: randomSecret() });
   const proc = spawn(POLARIS_BIN, ['serve', '--host', '127.0.0.1', '--port', '0', '--data-dir', dataDir,
     '--db', `sqlite:${path.join(dataDir, 'polaris.db')}`, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';

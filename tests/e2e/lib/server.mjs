@@ -19,16 +19,17 @@ export const POLARIS_BIN = process.env.POLARIS_BIN
 const START_TIMEOUT_MS = 10_000;
 const STOP_TIMEOUT_MS = 10_000;
 
-// Provider keys in the developer's shell must not leak into the server under test.
-const SCRUBBED_ENV = [
-  'OPENROUTER_API_KEY', 'CEREBRAS_API_KEY', 'POLARIS_JWT_SECRET', 'POLARIS_JWKS_FILE',
-  'POLARIS_JWT_ISSUER', 'POLARIS_JWT_AUDIENCE', 'POLARIS_DB', 'POLARIS_DATA_DIR', 'POLARIS_HOST',
-  'PORT', 'POLARIS_MAX_RUNS',
-];
+// Nothing in the developer's shell may change what the server under test does: every server
+// setting (POLARIS_*, provider keys, URLs and models, PORT) is dropped, except the variables
+// that configure the test harness itself. A test sets what it needs through opts.env.
+const HARNESS_ENV = /^POLARIS_(BIN|TEST_.*|SANITIZED)$/;
+const SERVER_ENV = /^(POLARIS_|OPENROUTER_|CEREBRAS_|PORT$)/;
 
-function baseEnv(extra) {
+export function serverEnv(extra) {
   const env = { ...process.env };
-  for (const k of SCRUBBED_ENV) delete env[k];
+  for (const k of Object.keys(env)) {
+    if (SERVER_ENV.test(k) && !HARNESS_ENV.test(k)) delete env[k];
+  }
   for (const [k, v] of Object.entries(extra || {})) {
     if (v === undefined || v === null) delete env[k];
     else env[k] = String(v);
@@ -86,7 +87,7 @@ export async function startServer(opts = {}) {
   const onPostgres = ON_POSTGRES &&
     (!opts.dbPath || fs.existsSync(path.join(dataDir, 'pg-database')));
   const db = opts.db || (onPostgres ? postgresDbFor(dataDir) : `sqlite:${dbPath}`);
-  const env = baseEnv({ POLARIS_JWT_SECRET: secret ?? undefined, ...(opts.env || {}) });
+  const env = serverEnv({ POLARIS_JWT_SECRET: secret ?? undefined, ...(opts.env || {}) });
   // opts.envOnly: configure host/port/data dir/db through environment variables, not flags.
   const args = opts.envOnly
     ? ['serve', ...(opts.args || [])]
@@ -196,7 +197,7 @@ export function polarisToken({ user, ttl, dataDir, secret, env } = {}) {
   const args = ['token', '--user', user];
   if (ttl !== undefined) args.push('--ttl', String(ttl));
   if (dataDir) args.push('--data-dir', dataDir);
-  const e = baseEnv({ POLARIS_JWT_SECRET: secret ?? undefined, ...(env || {}) });
+  const e = serverEnv({ POLARIS_JWT_SECRET: secret ?? undefined, ...(env || {}) });
   return new Promise((resolve, reject) => {
     execFile(POLARIS_BIN, args, { env: e, timeout: 10_000 }, (err, stdout, stderr) => {
       if (err) return reject(new Error(`polaris ${args.join(' ')} failed: ${err.message}\nstderr: ${stderr}`));
