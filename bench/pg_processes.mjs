@@ -32,7 +32,8 @@ const SUBS = Number(arg('subs', 50));
 const RUNS = Number(arg('runs', 6));
 const TOKENS = Number(arg('tokens', 100));
 const GAP_MS = Number(arg('gap', 10));
-const LEASES = String(arg('leases', '2000,10000')).split(',').map(Number);
+const LEASES = String(arg('leases', '2000,10000')).split(',').filter(Boolean).map(Number);
+const ONLY_POST = process.argv.includes('--post-only');
 const SECRET = 'pg-processes-secret';
 const f = (v, d = 1) => (Number.isFinite(v) ? v.toFixed(d) : 'n/a');
 
@@ -311,7 +312,9 @@ console.log(`polaris pg_processes bench, ${new Date().toISOString()}, wrk ${SECO
 await postThroughput('SQLite, 1 process', `sqlite:${mkdtempSync(join(tmpdir(), 'polaris-bench-'))}/p.db`, 1);
 await postThroughput('PostgreSQL, 1 process, 1 writer', freshDatabase(), 1, { POLARIS_PG_WRITERS: '1' });
 await postThroughput('PostgreSQL, 1 process', freshDatabase(), 1);
+await postThroughput('PostgreSQL, 2 processes, 1 writer', freshDatabase(), 2, { POLARIS_PG_WRITERS: '1' });
 await postThroughput('PostgreSQL, 2 processes', freshDatabase(), 2);
+if (ONLY_POST) process.exit(0);
 await crossProcessDelivery();
 for (const lease of LEASES) await failover(lease);
 providerServer.close();
