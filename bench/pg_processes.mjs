@@ -4,15 +4,15 @@
 //     PostgreSQL with 1 process and 1 writer (POLARIS_PG_WRITERS=1), then 1 and 2 processes
 //     with the default writers (for 2: two wrk at once, the connections split between them,
 //     each process taking its own half of the conversations).
-//  2. Cross-process delivery: runs execute on A (they are posted there), SSE subscribers watch
-//     them on B. Per token: from the provider writing it to B's subscribers first seeing
+//  2. Cross-process delivery: runs execute on A (they are posted there), SSE subscribers and
+//     one official Convex client watch them on B. Per token: from the provider writing it to B's subscribers first seeing
 //     text that covers it (p50/p99/max), and the same on A for comparison (the live tail).
 //  3. Failover: a run streams on A, A is killed (-9); how long until B's provider request
 //     (the resumed attempt) and until the message is completed, for two lease lengths.
 // Starts its own throwaway cluster (scripts/pg-cluster.sh) and stops it at the end.
 // Usage: node bench/pg_processes.mjs [--seconds 10] [--subs 50] [--runs 6] [--tokens 100]
 //                                    [--gap 10] [--leases 2000,10000]
-// Needs wrk and psql (apt: wrk, postgresql-client). Node 20 built-ins only.
+// Needs wrk and psql (apt: wrk, postgresql-client); `convex` and `ws` from tests/convex.
 import { spawn, execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -20,6 +20,11 @@ import { join, dirname } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import http from 'node:http';
 import { token, request, percentile, sleep, makeTargets, writeWrkPostScript } from './lib.mjs';
+
+const nm = new URL('../tests/convex/node_modules/', import.meta.url);
+const { ConvexClient } = await import(new URL('convex/dist/esm/browser/index-node.js', nm));
+const { anyApi } = await import(new URL('convex/dist/esm/server/index.js', nm));
+const { default: WebSocket } = await import(new URL('ws/wrapper.mjs', nm));
 
 const BIN = process.env.POLARIS_BIN ?? new URL('../build/polaris', import.meta.url).pathname;
 const CLUSTER = new URL('../scripts/pg-cluster.sh', import.meta.url).pathname;
@@ -226,6 +231,7 @@ async function crossProcessDelivery() {
   const B = await startServer(db, PROVIDER_ENV);
   const latB = [];
   const latA = [];
+  const latConvex = [];
   for (let run = 0; run < RUNS; run++) {
     const tok = token(SECRET, `fan-${run}`);
     const p = await request(`${A.url}/api/projects`, 'POST', tok, { name: 'fan' });
@@ -246,12 +252,33 @@ async function crossProcessDelivery() {
           while (covered < plan.tokens.length && content.includes(plan.tokens[covered])) seen[covered++] = t;
           if (!finished && status === 'completed') {
             finished = true;
-            if (++done === SUBS + 1) resolve();
+            if (++done === SUBS + 2) resolve();
           }
         }));
       };
       watch(A, 'A');
       for (let i = 0; i < SUBS; i++) watch(B, 'B');
+      // One official Convex client on B, watching messages:getMessages.
+      const seen = [];
+      let covered = 0;
+      let finished = false;
+      watchers.push({ side: 'convex', seen });
+      const client = new ConvexClient(B.url, {
+        webSocketConstructor: WebSocket, unsavedChangesWarning: false,
+        logger: { logVerbose: () => {}, log: () => {}, warn: () => {}, error: () => {} },
+      });
+      client.setAuth(async () => tok);
+      const unsub = client.onUpdate(anyApi.messages.getMessages, { conversationId: conv }, (value) => {
+        const t = performance.now();
+        const m = Array.isArray(value) ? value.find((x) => x.role === 'assistant') : undefined;
+        if (!m) return;
+        while (covered < plan.tokens.length && m.content.includes(plan.tokens[covered])) seen[covered++] = t;
+        if (!finished && m.status === 'completed') {
+          finished = true;
+          if (++done === SUBS + 2) resolve();
+        }
+      });
+      closers.push(() => { unsub(); client.close().catch(() => {}); });
     });
     await sleep(300);  // the subscribers have their snapshots
     plans.push(plan);
@@ -262,7 +289,7 @@ async function crossProcessDelivery() {
     for (const w of watchers) {
       for (let i = 0; i < plan.tokens.length; i++) {
         if (w.seen[i] === undefined || plan.stamps[i] === undefined) continue;
-        (w.side === 'A' ? latA : latB).push(w.seen[i] - plan.stamps[i]);
+        (w.side === 'A' ? latA : w.side === 'convex' ? latConvex : latB).push(w.seen[i] - plan.stamps[i]);
       }
     }
   }
@@ -270,7 +297,8 @@ async function crossProcessDelivery() {
   await stop(B);
   console.log(`token delivery, run on A, ${RUNS} runs x ${TOKENS} tokens ${GAP_MS} ms apart:`);
   console.log(`  1 subscriber on A (live tail):  p50 ${f(percentile(latA, 50), 2)} ms   p99 ${f(percentile(latA, 99), 2)} ms   max ${f(Math.max(...latA), 2)} ms   (${latA.length} samples)`);
-  console.log(`  ${SUBS} subscribers on B:           p50 ${f(percentile(latB, 50), 2)} ms   p99 ${f(percentile(latB, 99), 2)} ms   max ${f(Math.max(...latB), 2)} ms   (${latB.length} samples)`);
+  console.log(`  ${SUBS} SSE subscribers on B:       p50 ${f(percentile(latB, 50), 2)} ms   p99 ${f(percentile(latB, 99), 2)} ms   max ${f(Math.max(...latB), 2)} ms   (${latB.length} samples)`);
+  console.log(`  1 Convex client on B:           p50 ${f(percentile(latConvex, 50), 2)} ms   p99 ${f(percentile(latConvex, 99), 2)} ms   max ${f(Math.max(...latConvex), 2)} ms   (${latConvex.length} samples)`);
 }
 
 // ------------------------------------------------------------------ 3. failover after kill -9
