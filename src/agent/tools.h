@@ -23,9 +23,10 @@ constexpr std::size_t kMaxSearchTextChars = 200;      // a match's text is cut t
 // [{type:"function", function:{name, description, parameters (JSON schema)}}].
 boost::json::array ToolDefinitions();
 
-// Runs one tool call inside the caller's store transaction. Never throws: bad JSON arguments,
-// wrong types, unknown tools, hostile paths and missing files all give
-// {"success": false, "error": "<sentence>"}.
+// Runs one tool call inside the caller's store transaction. Bad input never throws: bad JSON
+// arguments, wrong types, unknown tools, hostile paths and missing files all give
+// {"success": false, "error": "<sentence>"}. A failing store does throw (StoreError): the
+// write job then fails whole, and the call is not recorded as run.
 boost::json::object ExecuteTool(Repo& repo, const std::string& project_id, std::string_view name,
                                 std::string_view arguments_json, Millis now);
 

@@ -1,6 +1,8 @@
 #pragma once
-// Document ids: "<table tag>_<26 chars of base32>", 130 bits from the kernel CSPRNG.
-// The tag makes an id of the wrong table detectable before any lookup.
+// Document ids: "<table tag>_<26 chars of base32>": 10 characters of creation time in
+// milliseconds (sortable, so new ids land at the right edge of an index), then 16 characters
+// (80 bits) from the kernel CSPRNG, which keep ids unguessable. The tag makes an id of the
+// wrong table detectable before any lookup.
 #include <string>
 #include <string_view>
 

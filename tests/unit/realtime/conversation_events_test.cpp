@@ -492,13 +492,11 @@ TEST_F(ConversationEventsTest, AnotherUsersLogEndsAtOnce) {
   EXPECT_TRUE((*log)->Since(std::nullopt).ended);
 }
 
-// BUG (src/realtime/conversation_events.cpp, ConversationEvents::Open): the result that
-// Subscribe returned is applied with log->OnQueryResult() when Open resumes, even if the hub
-// has pushed a newer result to the log in the meantime. The log then goes back to the older
-// list (and emits events that undo the newer one); the hub never pushes the newer result
-// again because, for the hub, it did not change. Made deterministic here by running Open's
-// coroutine on a second io_context that is only run after the hub's second push.
-// Run with --gtest_also_run_disabled_tests to see it fail.
+// Regression (ConversationEvents::Open): the result that Subscribe returned must not be
+// applied over a newer one the hub pushed to the log in the meantime; the log would go back
+// to the older list, and the hub, for which nothing changed, would never push the newer one
+// again. Made deterministic by running Open's coroutine on a second io_context that is only
+// run after the hub's second push.
 TEST_F(ConversationEventsTest, OpenDoesNotApplyAStaleFirstResultAfterANewerPush) {
   std::shared_ptr<ConversationLog> log;
   bool opened = false;

@@ -596,26 +596,18 @@ TEST_F(SyncSessionExpiryTest, ValidTokenDoesNotEndTheSessionEarly) {
   EXPECT_EQ(FrameSoonAfterAuthenticating(10LL * 365 * 24 * 3600), std::nullopt);  // 10 years
 }
 
-// BUG (src/realtime/sync_session.cpp, SyncSession::ArmExpiry): the delay until the token's
-// exp is computed in std::chrono::milliseconds and handed to steady_timer::expires_after,
-// which converts it to the clock's nanoseconds; for a token valid for more than ~292 years
-// (e.g. `polaris token --ttl 10000000000`, or exp = 99999999999) that conversion overflows
-// int64 and the timer fires at once: the session is told "Token expired" right after a
-// successful Authenticate. (For exp beyond ~9.2e15 s the double -> int64 cast itself is
-// undefined.) The token verifier accepts such tokens, so the session should too.
-// Run with --gtest_also_run_disabled_tests to see it fail.
+// Regression (SyncSession::ArmExpiry): for a token valid for more than ~292 years (e.g.
+// `polaris token --ttl 10000000000`), the delay until its exp, converted to the steady
+// clock's nanoseconds, overflowed int64 and the timer fired at once ("Token expired" right
+// after a successful Authenticate). The verifier accepts such tokens, so the session must too.
 TEST_F(SyncSessionExpiryTest, FarFutureExpiryDoesNotEndTheSession) {
   EXPECT_EQ(FrameSoonAfterAuthenticating(10'000'000'000), std::nullopt);  // ~317 years
 }
 
-// BUG (src/realtime/sync_session.cpp, OnModifyQuerySet, the Add branch; OnAuthenticate has the
-// same shape): re-adding a query id resets the Query and then awaits Watch(); a result the
-// hub pushed for the OLD query of that id in between (OnQueryResult is already queued on the
-// session's strand before Subscribe detaches it) is stored as `latest`, and the result that
-// Watch() returns for the NEW query is then dropped because `latest` is already set. When the
-// new query's hub instance already has a result (another subscriber), nothing corrects it:
-// the client is sent the old query's value under the new query until that value changes.
-// Run with --gtest_also_run_disabled_tests to see it fail.
+// Regression (OnModifyQuerySet's Add branch; OnAuthenticate has the same shape): re-adding a
+// query id resets the query and awaits Watch(); a result the hub pushed for the OLD query of
+// that id in between (already queued on the session's strand) must not be taken for the NEW
+// query's, or the client is sent the old value under the new query until that value changes.
 TEST_F(SyncSessionOneReaderTest, ReAddingAQueryIdNeverShowsTheOldQuerysResult) {
   Project empty = CreateProject(kAlice, "Empty");         // no conversations
   Client c = AuthenticatedClientWatchingConversations();  // query 0: project_ (1 conversation)
