@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { expectStatus, expectSuccess, fakeId, retag, request, sleep } from './lib/server.mjs';
 import {
   useMockedServer, newChat, postMessage, getMessage, getMessages, waitFor, waitFinal, waitStatus, words,
+  metricsText, metricValue,
 } from './lib/mock.mjs';
 
 const ctx = useMockedServer({ mocks: 1 });
@@ -23,8 +24,20 @@ async function startSlow(c, { text = words(60), chunks = 30, delayMs = 100, befo
   return { ...chat, ...posted, text };
 }
 
-/** Polls the message for `ms` and asserts nothing about it changes. */
+/** Waits until the server executes no run (/metrics): the cancelled run's coroutine is over. */
+async function waitNoRunExecuting() {
+  await waitFor(async () =>
+    metricValue((await metricsText(ctx.server)).text, 'polaris_runs{status="executing"}') === 0,
+  { timeout: 10_000, what: 'the server to execute no run' });
+}
+
+/**
+ * Asserts that the message no longer changes. First waits for the run to be over on the
+ * server (an observable event), so a slow machine cannot pass this by looking before a late
+ * write; then polls for `ms` as well.
+ */
 async function assertFrozen(c, conversationId, messageId, ms = 1000) {
+  await waitNoRunExecuting();
   const first = await getMessage(c, conversationId, messageId);
   const deadline = Date.now() + ms;
   while (Date.now() < deadline) {
@@ -118,7 +131,8 @@ describe('cancelling a processing message', () => {
       text: words(30), chunks: 10, delayMs: 150,
     });
     expectSuccess(await cancel(c, s.messageId), 'DELETE');
-    await sleep(800);
+    // The run is over once the server executes none: a next step would have been asked by then.
+    await waitNoRunExecuting();
     assert.equal((await ctx.primary.runRequests()).length, 1);
   });
 });
