@@ -6,12 +6,14 @@
 #include <cstdlib>
 #include <ctime>
 #include <filesystem>
+#include <functional>
 #include <iostream>
 #include <thread>
 
 #include "auth/jwt.h"
 #include "auth/secret.h"
 #include "cli/options.h"
+#include "domain/env.h"
 #include "domain/limits.h"
 #include "domain/live_tail.h"
 #include "domain/rate_limiter.h"
@@ -40,9 +42,41 @@ namespace {
 using namespace polaris;
 
 std::optional<std::string> EnvOpt(const char* name) {
-  const char* v = std::getenv(name);
-  if (!v || !*v) return std::nullopt;
-  return std::string(v);
+  return EnvString(name);
+}
+
+// The numeric settings of `serve` (README "Configuration"), read before anything starts: a
+// malformed value stops the start with a message naming the variable; documented ranges clamp.
+struct NumericSettings {
+  Millis run_lease_ms = 10000;
+  int pg_writers = 2;
+  int live_interval_ms = 25;
+  int max_steps = 10;
+  int flush_interval_ms = 100;
+};
+Result<NumericSettings> NumericSettingsFromEnv() {
+  NumericSettings s;
+  struct Item {
+    const char* name;
+    long long fallback, min, max;
+    std::function<void(long long)> set;
+  };
+  const Item items[] = {
+      {"POLARIS_RUN_LEASE_MS", s.run_lease_ms, 500, 600000,
+       [&](long long v) { s.run_lease_ms = v; }},
+      {"POLARIS_PG_WRITERS", s.pg_writers, 1, 16, [&](long long v) { s.pg_writers = int(v); }},
+      {"POLARIS_LIVE_INTERVAL_MS", s.live_interval_ms, 1, 1000,
+       [&](long long v) { s.live_interval_ms = int(v); }},
+      {"POLARIS_MAX_STEPS", s.max_steps, 1, 1000, [&](long long v) { s.max_steps = int(v); }},
+      {"POLARIS_FLUSH_INTERVAL_MS", s.flush_interval_ms, 10, 1000,
+       [&](long long v) { s.flush_interval_ms = int(v); }},
+  };
+  for (const auto& item : items) {
+    auto v = EnvIntegerIn(item.name, item.fallback, item.min, item.max);
+    if (!v) return v.error();
+    item.set(*v);
+  }
+  return s;
 }
 
 int Fail(const std::string& message) {
@@ -87,19 +121,16 @@ int Serve(const cli::ServeOptions& o) {
     return Fail("unsupported --db '" + o.db +
                 "': use sqlite:PATH, a postgres:// URI or a libpq connection string");
   }
+  auto numbers = NumericSettingsFromEnv();
+  if (!numbers) return Fail(numbers.error().message);
   // Processes sharing a database take over each other's runs once a lease expires.
-  RunLeaseConfig lease{NewProcessName(), 10000};
-  if (auto v = EnvOpt("POLARIS_RUN_LEASE_MS"))
-    lease.duration = std::clamp<Millis>(std::atoll(v->c_str()), 500, 600000);
-  SetRunLease(std::move(lease));
+  SetRunLease(RunLeaseConfig{NewProcessName(), numbers->run_lease_ms});
   const int threads = std::max(2u, std::thread::hardware_concurrency());
   std::unique_ptr<Store> store;
   try {
     if (postgres) {
       // Several writers: each waits on its own round trips, so they overlap.
-      int writers = 2;
-      if (auto v = EnvOpt("POLARIS_PG_WRITERS")) writers = std::clamp(std::atoi(v->c_str()), 1, 16);
-      store = std::make_unique<pg::PgStore>(o.db, threads, writers);
+      store = std::make_unique<pg::PgStore>(o.db, threads, numbers->pg_writers);
     } else {
       std::filesystem::path db_path = o.db.substr(kSqlite.size());
       std::error_code ec;
@@ -125,20 +156,15 @@ int Serve(const cli::ServeOptions& o) {
     realtime::CommitClock clock;
     // How often a message list is pushed again while a reply streams (the first push of new
     // text goes at once).
-    std::chrono::milliseconds live_interval{25};
-    if (auto v = EnvOpt("POLARIS_LIVE_INTERVAL_MS"))
-      live_interval = std::chrono::milliseconds(std::clamp(std::atoi(v->c_str()), 1, 1000));
+    const std::chrono::milliseconds live_interval{numbers->live_interval_ms};
     realtime::QueryHub hub(server.context().get_executor(), *store, &live, live_interval);
     realtime::MutationLog mutations(static_cast<std::size_t>(CurrentLimits().mutation_log_bytes));
     realtime::SyncDeps sync{hub, db, clock, mutations, **verifier, streams};
     server.EnableSync(sync);
     realtime::ConversationEvents events(server.context().get_executor(), hub, &live);
     agent::AgentConfig agent_config;
-    if (auto steps = EnvOpt("POLARIS_MAX_STEPS"))
-      agent_config.max_steps = std::max(1, std::atoi(steps->c_str()));
-    if (auto flush = EnvOpt("POLARIS_FLUSH_INTERVAL_MS"))
-      agent_config.flush_interval =
-          std::chrono::milliseconds(std::clamp(std::atoi(flush->c_str()), 10, 1000));
+    agent_config.max_steps = numbers->max_steps;
+    agent_config.flush_interval = std::chrono::milliseconds(numbers->flush_interval_ms);
     runs::RunManager runs(server.context().get_executor(),
                           agent::AgentDeps{db, chain, agent_config, &metrics, &live},
                           runs::RunManagerConfig{.max_runs = o.max_runs, .shared_store = postgres});

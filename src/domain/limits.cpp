@@ -1,10 +1,9 @@
 #include "domain/limits.h"
 
-#include <charconv>
-#include <cstdlib>
 #include <limits>
 #include <mutex>
-#include <string_view>
+
+#include "domain/env.h"
 
 namespace polaris {
 namespace {
@@ -15,17 +14,13 @@ std::map<std::string, std::uint64_t> g_hits;
 // Reads a positive integer variable into *out; false (and error set) when malformed.
 template <class T>
 bool ReadEnv(const char* name, T* out, std::string& error) {
-  const char* raw = std::getenv(name);
-  if (!raw || !*raw) return true;
-  std::string_view text(raw);
-  long long v = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-  if (ec != std::errc() || end != text.data() + text.size() || v < 1 ||
-      v > static_cast<long long>(std::numeric_limits<T>::max())) {
+  auto v = EnvInteger(name);
+  if (v && !*v) return true;  // unset: the default stays
+  if (!v || **v < 1 || **v > static_cast<long long>(std::numeric_limits<T>::max())) {
     if (error.empty()) error = std::string(name) + " must be a positive integer";
     return false;
   }
-  *out = static_cast<T>(v);
+  *out = static_cast<T>(**v);
   return true;
 }
 }  // namespace
