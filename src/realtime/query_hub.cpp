@@ -128,6 +128,9 @@ struct QueryHub::Impl : std::enable_shared_from_this<Impl> {
   std::unordered_map<std::string, LiveWatch> live_watches;  // by conversation
   std::unordered_map<std::string, InstancePtr> instances;
   std::unordered_map<std::string, std::set<Instance*>> by_topic;
+  // Running with no topics known yet (a first run): a commit cannot be matched to them, and
+  // their reader may have read before it, so any commit marks them dirty.
+  std::set<Instance*> topicless_runs;
   std::unordered_map<const QuerySubscriber*, std::map<std::int64_t, InstancePtr>> by_sub;
   std::uint64_t runs = 0, changed = 0;
 
@@ -148,6 +151,7 @@ struct QueryHub::Impl : std::enable_shared_from_this<Impl> {
       auto it = by_topic.find(topic);
       if (it != by_topic.end()) hit.insert(it->second.begin(), it->second.end());
     };
+    hit.insert(topicless_runs.begin(), topicless_runs.end());
     for (const auto& t : topics) {
       if (t == topics::Everything()) {
         for (auto& [key, inst] : instances) hit.insert(inst.get());
@@ -187,6 +191,7 @@ struct QueryHub::Impl : std::enable_shared_from_this<Impl> {
 
   void Run(const InstancePtr& inst) {
     inst->running = true;
+    if (inst->topics.empty()) topicless_runs.insert(inst.get());
     inst->urgent = false;
     inst->last_start = Clock::now();
     ++runs;
@@ -223,6 +228,7 @@ struct QueryHub::Impl : std::enable_shared_from_this<Impl> {
   void Finished(const InstancePtr& inst, std::uint64_t gen, QueryResultPtr result,
                 std::vector<std::string> topics) {
     inst->running = false;
+    topicless_runs.erase(inst.get());
     inst->clean_gen = gen;
     if (inst->removed) return;
     SetTopics(*inst, std::set<std::string>(topics.begin(), topics.end()));
@@ -392,6 +398,7 @@ struct QueryHub::Impl : std::enable_shared_from_this<Impl> {
 
   void Remove(const InstancePtr& inst) {
     inst->removed = true;
+    topicless_runs.erase(inst.get());
     if (inst->timer) inst->timer->cancel();
     if (inst->live_timer) inst->live_timer->cancel();
     UnwatchLive(*inst);

@@ -5,6 +5,9 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <boost/asio/detached.hpp>
+#include <functional>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -404,6 +407,101 @@ TEST_F(QueryHubTest, ProjectDeletionTurnsTheResultIntoAFailure) {
   ASSERT_TRUE(last);
   EXPECT_FALSE(last->ok);
   EXPECT_TRUE(last->fragment().starts_with("\"type\":\"QueryFailed\""));
+}
+
+}  // namespace
+}  // namespace polaris::realtime
+
+namespace polaris::realtime {
+namespace {
+
+// A store whose read completions can be held back: the hub's read has run (its snapshot is
+// taken) but the hub hears of its result only when the test releases it.
+class HeldReadsStore final : public Store {
+ public:
+  explicit HeldReadsStore(Store& inner) : inner_(inner) {}
+  void SetCommitListener(CommitListener l) override { inner_.SetCommitListener(std::move(l)); }
+  void SubmitRead(ReadJob job, Done done) override {
+    inner_.SubmitRead(std::move(job), [this, done = std::move(done)](std::exception_ptr e) {
+      std::unique_lock lock(mu_);
+      if (!hold_) {
+        lock.unlock();
+        done(e);
+        return;
+      }
+      held_.push_back([done, e] { done(e); });
+    });
+  }
+  void SubmitBackgroundRead(ReadJob job, Done done) override {
+    inner_.SubmitBackgroundRead(std::move(job), std::move(done));
+  }
+  void SubmitWrite(WriteJob job, Done done, Durability d = Durability::kDurable) override {
+    inner_.SubmitWrite(std::move(job), std::move(done), d);
+  }
+  void Close() override { inner_.Close(); }
+
+  void Hold() {
+    std::lock_guard lock(mu_);
+    hold_ = true;
+  }
+  std::size_t HeldCount() {
+    std::lock_guard lock(mu_);
+    return held_.size();
+  }
+  void Release() {
+    std::vector<std::function<void()>> held;
+    {
+      std::lock_guard lock(mu_);
+      hold_ = false;
+      held.swap(held_);
+    }
+    for (auto& f : held) f();
+  }
+
+ private:
+  Store& inner_;
+  std::mutex mu_;
+  bool hold_ = false;
+  std::vector<std::function<void()>> held_;
+};
+
+class QueryHubFirstRunTest : public QueryHubTest {
+ protected:
+  void SetUp() override {
+    QueryHubTest::SetUp();
+    // The same hub, over the store that can hold read results back (the commit listener of
+    // the fixture calls whatever hub_ is).
+    held_ = std::make_unique<HeldReadsStore>(*store_);
+    hub_ = std::make_unique<QueryHub>(ioc_.get_executor(), *held_, &tail_);
+  }
+  void TearDown() override {
+    held_->Release();
+    QueryHubTest::TearDown();
+  }
+  std::unique_ptr<HeldReadsStore> held_;
+};
+
+// Regression: a commit that lands while a new query's first run is out (its read done before
+// the commit, its result not back yet) was matched to no topic, since the query's topics are
+// known only once that run returns; the stale first result then stayed until another write.
+TEST_F(QueryHubFirstRunTest, ACommitDuringAFirstRunIsNotMissed) {
+  held_->Hold();
+  std::weak_ptr<QuerySubscriber> weak = a_;
+  QueryResultPtr first;
+  asio::co_spawn(
+      executor(),
+      [&]() -> asio::awaitable<void> {
+        first = co_await hub_->Subscribe(weak, 1, Conversations(p1_.id, kAlice));
+      },
+      asio::detached);
+  ASSERT_TRUE(RunUntil([&] { return held_->HeldCount() == 1; }));  // read done, result held
+  auto c2 = CreateConversation(kAlice, p1_.id, "Second", 3000);
+  Spin(std::chrono::milliseconds(20));  // the hub handles the commit before the first result
+  held_->Release();
+  ASSERT_TRUE(RunUntil([&] { return first != nullptr; }));
+  EXPECT_EQ(IdsOf(first), std::vector<std::string>{c1_.id});  // read before the commit
+  ASSERT_TRUE(RunUntil([&] { return IdsOf(a_->LastFor(1)).size() == 2; }))
+      << "the conversation committed during the first run never reached the subscriber";
 }
 
 }  // namespace
