@@ -12,6 +12,7 @@
 
 #include "auth/jwt.h"
 #include "domain/clock.h"
+#include "domain/hash.h"
 #include "domain/limits.h"
 #include "domain/text.h"
 #include "realtime/commit_clock.h"
@@ -53,16 +54,7 @@ std::string LogKey(const std::string& user, const std::string& session) {
 // and builds (every process must pick the same slot).
 Repo::MutationKey StoredAnswerKey(const std::string& user, const std::string& session,
                                   std::int64_t request_id) {
-  std::uint64_t h = 1469598103934665603ull;
-  auto mix = [&h](std::string_view bytes) {
-    for (unsigned char c : bytes) {
-      h ^= c;
-      h *= 1099511628211ull;
-    }
-  };
-  mix(session);
-  mix(":");
-  mix(std::to_string(request_id));
+  const std::uint64_t h = Fnv1a().Add(session).Add(":").Add(std::to_string(request_id)).value();
   return Repo::MutationKey{user, static_cast<int>(h % kStoredAnswerSlots), session, request_id};
 }
 

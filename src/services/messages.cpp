@@ -2,6 +2,7 @@
 
 #include <cstdio>
 
+#include "domain/hash.h"
 #include "domain/ids.h"
 #include "domain/limits.h"
 #include "domain/run_lease.h"
@@ -31,17 +32,9 @@ std::optional<StoredAnswer> DecodeAnswer(const std::string& s) {
 // FNV-1a over the request's fields: tells a replay from a different request under the same
 // key (a key is per user, so this guards mistakes, not attacks).
 std::string Fingerprint(const std::string& conversation_id, const std::string& text) {
-  std::uint64_t h = 1469598103934665603ull;
-  auto mix = [&h](std::string_view part) {
-    for (unsigned char c : part) {
-      h ^= c;
-      h *= 1099511628211ull;
-    }
-    h ^= 0xFF;  // field separator
-    h *= 1099511628211ull;
-  };
-  mix(conversation_id);
-  mix(text);
+  constexpr std::string_view kSeparator = "\xFF";  // after each field
+  const std::uint64_t h =
+      Fnv1a().Add(conversation_id).Add(kSeparator).Add(text).Add(kSeparator).value();
   char buf[17];
   std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
   return buf;

@@ -136,8 +136,8 @@ void PgStore::SetCommitListener(CommitListener listener) {
 void PgStore::Close() {
   {
     std::lock_guard lock(mu_);
-    if (closed_) return;
-    closing_ = closed_ = true;
+    if (closing_) return;  // Close is the only place that sets it
+    closing_ = true;
   }
   write_cv_.notify_all();
   read_cv_.notify_all();

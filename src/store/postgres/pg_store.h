@@ -73,7 +73,6 @@ class PgStore final : public Store {
   // One per thread, opened by the constructor (so a server that is down or full fails the
   // start) and closed once the threads have stopped.
   std::vector<std::unique_ptr<Connection>> connections_;
-  bool closed_ = false;
   std::vector<std::thread> writers_;
   std::vector<std::thread> readers_;
   std::thread background_reader_;
