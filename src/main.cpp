@@ -142,7 +142,9 @@ int Serve(const cli::ServeOptions& o) {
   }
   StoreClient db(*store);
   Metrics metrics;
-  providers::ProviderChain chain(providers::ChainConfigFromEnv(), &metrics);
+  auto chain_config = providers::ChainConfigFromEnv();
+  if (!chain_config) return Fail(chain_config.error().message);
+  providers::ProviderChain chain(std::move(*chain_config), &metrics);
   http::Router router(**verifier);
 
   {

@@ -1,6 +1,8 @@
 #include "agent/agent.h"
 
-#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/deferred.hpp>
+#include <boost/asio/experimental/parallel_group.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -82,6 +84,9 @@ class RunExecution {
   awaitable<bool> Fenced(Mutation fn);
   awaitable<void> Flush(bool force);
   awaitable<void> FlushTicker();
+  awaitable<providers::ChainResult> StepWithTicker(const providers::StepRequest& req,
+                                                   providers::TextSink on_text,
+                                                   std::function<awaitable<void>()> on_reset);
   awaitable<RunOutcome> ExecutePendingCalls();
   awaitable<RunOutcome> Finish(RunOutcome outcome, std::optional<std::string> error);
   RunOutcome Interrupted() const;
@@ -270,6 +275,29 @@ awaitable<void> RunExecution::FlushTicker() {
   }
 }
 
+// The step and the flush ticker run side by side; whichever ends first cancels the other and
+// is waited for. The ticker only ends by failing (the store is away), and the step may end by
+// an exception too (its flushes meet the same store): either way the exception leaves here.
+// Not `step || ticker`: that waits for one to *succeed*, so a step that threw waited forever
+// on a ticker that never ends, and the run hung with its lease renewed.
+awaitable<providers::ChainResult> RunExecution::StepWithTicker(
+    const providers::StepRequest& req, providers::TextSink on_text,
+    std::function<awaitable<void>()> on_reset) {
+  namespace asio = boost::asio;
+  auto ex = co_await asio::this_coro::executor;
+  auto step = deps_.chain.Step(req, std::move(on_text), std::move(on_reset), &cancel_);
+  auto ticker = FlushTicker();
+  // Named, not temporaries of the co_await (see docs/architecture.md, "Coroutine rule").
+  auto group = asio::experimental::make_parallel_group(
+      asio::co_spawn(ex, std::move(step), asio::deferred),
+      asio::co_spawn(ex, std::move(ticker), asio::deferred));
+  auto [order, step_error, result, ticker_error] =
+      co_await group.async_wait(asio::experimental::wait_for_one(), asio::use_awaitable);
+  if (order[0] == 1 && ticker_error) std::rethrow_exception(ticker_error);
+  if (step_error) std::rethrow_exception(step_error);
+  co_return std::move(result);
+}
+
 bool RunExecution::RepeatsTooOften(const providers::AccumulatedToolCall& call) const {
   const std::string args = ArgsForRecord(call.arguments);
   int seen = 1;
@@ -412,23 +440,18 @@ awaitable<RunOutcome> RunExecution::Execute() {
     req.messages = StepMessages();
     req.tools = ToolDefinitions();
     step_text_.clear();
-    auto on_text = [this](std::string_view t) -> awaitable<void> {
+    providers::TextSink on_text = [this](std::string_view t) -> awaitable<void> {
       step_text_.append(t);
       Live();
       co_await Flush(false);
     };
-    auto on_reset = [this]() -> awaitable<void> {
+    std::function<awaitable<void>()> on_reset = [this]() -> awaitable<void> {
       step_text_.clear();  // a retry on the next provider replaces this step's text
       Live();
       co_await Flush(true);
     };
-    // The step and the flush ticker run side by side; `||` cancels the ticker (and waits
-    // for it) as soon as the step is done.
-    using boost::asio::experimental::awaitable_operators::operator||;
-    auto step = deps_.chain.Step(req, on_text, on_reset, &cancel_);
-    auto ticker = FlushTicker();
-    auto first = co_await (std::move(step) || std::move(ticker));
-    providers::ChainResult res = std::get<0>(std::move(first));
+    providers::ChainResult res =
+        co_await StepWithTicker(req, std::move(on_text), std::move(on_reset));
     if (cancel_.cancelled() || res.failure == providers::Failure::kCancelled)
       co_return Interrupted();
     if (!res.ok()) co_return co_await Finish(RunOutcome::kFailed, res.error);

@@ -1,7 +1,6 @@
 #include "providers/chain.h"
 
-#include <cstdlib>
-
+#include "domain/env.h"
 #include "metrics/metrics.h"
 
 namespace polaris::providers {
@@ -9,19 +8,11 @@ namespace {
 using namespace std::chrono;
 
 std::string Env(const char* name, const char* fallback) {
-  const char* v = std::getenv(name);
-  return v && *v ? std::string(v) : std::string(fallback);
-}
-milliseconds EnvMs(const char* name, milliseconds fallback) {
-  const char* v = std::getenv(name);
-  if (!v || !*v) return fallback;
-  char* end = nullptr;
-  long long ms = std::strtoll(v, &end, 10);
-  return (end && *end == 0 && ms > 0) ? milliseconds(ms) : fallback;
+  return EnvString(name).value_or(fallback);
 }
 }  // namespace
 
-ChainConfig ChainConfigFromEnv() {
+Result<ChainConfig> ChainConfigFromEnv() {
   ChainConfig c;
   std::string key = Env("OPENROUTER_API_KEY", "");
   if (!key.empty()) {
@@ -33,15 +24,24 @@ ChainConfig ChainConfigFromEnv() {
     c.providers.push_back({"cerebras", Env("CEREBRAS_BASE_URL", "https://api.cerebras.ai/v1"), key,
                            Env("CEREBRAS_MODEL", "zai-glm-4.7")});
   }
-  c.timeouts.connect = EnvMs("POLARIS_PROVIDER_CONNECT_TIMEOUT_MS", c.timeouts.connect);
-  c.timeouts.first_byte = EnvMs("POLARIS_PROVIDER_FIRST_BYTE_TIMEOUT_MS", c.timeouts.first_byte);
-  c.timeouts.idle = EnvMs("POLARIS_PROVIDER_IDLE_TIMEOUT_MS", c.timeouts.idle);
-  c.breaker_cooldown = EnvMs("POLARIS_BREAKER_COOLDOWN_MS", c.breaker_cooldown);
+  // Milliseconds, at least 1; up to a day.
+  constexpr long long kDay = 24LL * 3600 * 1000;
+  const std::pair<const char*, milliseconds*> durations[] = {
+      {"POLARIS_PROVIDER_CONNECT_TIMEOUT_MS", &c.timeouts.connect},
+      {"POLARIS_PROVIDER_FIRST_BYTE_TIMEOUT_MS", &c.timeouts.first_byte},
+      {"POLARIS_PROVIDER_IDLE_TIMEOUT_MS", &c.timeouts.idle},
+      {"POLARIS_BREAKER_COOLDOWN_MS", &c.breaker_cooldown},
+  };
+  for (const auto& [name, field] : durations) {
+    auto ms = EnvIntegerIn(name, field->count(), 1, kDay);
+    if (!ms) return ms.error();
+    *field = milliseconds(*ms);
+  }
   return c;
 }
 
-ProviderChain::ProviderChain(ChainConfig config, Metrics* metrics)
-    : config_(std::move(config)), metrics_(metrics) {}
+ProviderChain::ProviderChain(ChainConfig config, Metrics* metrics, StepStreamer& streamer)
+    : config_(std::move(config)), metrics_(metrics), streamer_(streamer) {}
 
 bool ProviderChain::IsOpen(const std::string& provider) const {
   std::lock_guard lock(mu_);
@@ -98,7 +98,7 @@ boost::asio::awaitable<ChainResult> ProviderChain::Step(
       streamed = true;
       co_await on_text(text);
     };
-    StepResult r = co_await StreamChatCompletion(p, config_.timeouts, request, sink, cancel);
+    StepResult r = co_await streamer_.Stream(p, config_.timeouts, request, sink, cancel);
     static_cast<StepResult&>(result) = std::move(r);
     result.provider = p.name;
     result.model = p.model;

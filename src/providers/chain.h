@@ -1,5 +1,5 @@
 #pragma once
-// The provider chain (providers.md "Fallback rules"): each model step is tried on each
+// The provider chain: each model step is tried on each
 // configured provider in order, skipping providers whose circuit breaker is open.
 #include <boost/asio/awaitable.hpp>
 #include <chrono>
@@ -7,6 +7,7 @@
 #include <mutex>
 #include <vector>
 
+#include "domain/result.h"
 #include "providers/provider.h"
 
 namespace polaris {
@@ -22,8 +23,9 @@ struct ChainConfig {
   std::chrono::milliseconds breaker_cooldown{30000};
 };
 
-// Reads OPENROUTER_* / CEREBRAS_* and POLARIS_PROVIDER_*_TIMEOUT_MS from the environment.
-ChainConfig ChainConfigFromEnv();
+// Reads OPENROUTER_* / CEREBRAS_* and POLARIS_PROVIDER_*_TIMEOUT_MS from the environment; a
+// malformed number is an error naming its variable.
+Result<ChainConfig> ChainConfigFromEnv();
 
 struct ChainResult : StepResult {
   std::string provider;  // the provider that produced the result (or failed last)
@@ -32,7 +34,8 @@ struct ChainResult : StepResult {
 
 class ProviderChain {
  public:
-  ProviderChain(ChainConfig config, Metrics* metrics);
+  // streamer: where steps come from (HttpStepStreamer() unless a test says otherwise).
+  ProviderChain(ChainConfig config, Metrics* metrics, StepStreamer& streamer = HttpStepStreamer());
   bool empty() const { return config_.providers.empty(); }
 
   // on_reset runs before a retry on the next provider, so the caller can drop the text the
@@ -60,6 +63,7 @@ class ProviderChain {
 
   ChainConfig config_;
   Metrics* metrics_;
+  StepStreamer& streamer_;
   mutable std::mutex mu_;
   std::map<std::string, Breaker> breakers_;
 };

@@ -274,4 +274,21 @@ asio::awaitable<StepResult> StreamChatCompletion(const ProviderConfig& provider,
   co_return co_await Exchange(s, *ep, provider, timeouts, body, on_text, cancel);
 }
 
+namespace {
+class HttpStreamer final : public StepStreamer {
+ public:
+  asio::awaitable<StepResult> Stream(const ProviderConfig& provider, const Timeouts& timeouts,
+                                     const StepRequest& request, TextSink on_text,
+                                     CancelState* cancel) override {
+    co_return co_await StreamChatCompletion(provider, timeouts, request, std::move(on_text),
+                                            cancel);
+  }
+};
+}  // namespace
+
+StepStreamer& HttpStepStreamer() {
+  static HttpStreamer streamer;
+  return streamer;
+}
+
 }  // namespace polaris::providers

@@ -60,8 +60,22 @@ using TextSink = std::function<boost::asio::awaitable<void>(std::string_view)>;
 // The JSON body sent to the provider (exposed for tests).
 std::string BuildRequestBody(const ProviderConfig& provider, const StepRequest& request);
 
-// Streams one step. Never throws for provider or network trouble: that is a StepResult.
-// cancel (optional) closes the connection when cancelled.
+// Streams one step from one provider: the OpenAI-compatible client below, or a test double.
+// Never throws for provider or network trouble: that is a StepResult. cancel (optional)
+// closes the connection when cancelled.
+class StepStreamer {
+ public:
+  virtual ~StepStreamer() = default;
+  virtual boost::asio::awaitable<StepResult> Stream(const ProviderConfig& provider,
+                                                    const Timeouts& timeouts,
+                                                    const StepRequest& request, TextSink on_text,
+                                                    CancelState* cancel) = 0;
+};
+
+// The real one: StreamChatCompletion over HTTP(S).
+StepStreamer& HttpStepStreamer();
+
+// Streams one step over HTTP(S) from provider.base_url.
 boost::asio::awaitable<StepResult> StreamChatCompletion(const ProviderConfig& provider,
                                                         const Timeouts& timeouts,
                                                         const StepRequest& request,

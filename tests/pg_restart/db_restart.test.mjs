@@ -8,7 +8,7 @@
 // suite. Skipped unless POLARIS_TEST_PG_URI and POLARIS_TEST_PG_DIR are set. Node built-ins only.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -36,6 +36,23 @@ function pgCluster(cmd) {
 }
 
 const hostPort = (uri) => new URL(uri).host;
+
+/** What a failure report needs: the run's and message's rows, and each process's last words. */
+function diagnose(db, messageId, servers) {
+  const sql = (q) => {
+    try {
+      return execFileSync('psql', [db, '-Atc', q], { encoding: 'utf8', timeout: 10_000 }).trim();
+    } catch (err) {
+      return `(psql failed: ${err.message})`;
+    }
+  };
+  const id = messageId.replace(/[^A-Za-z0-9_-]/g, '');
+  return [
+    `message: ${sql(`SELECT status, error, length(content) FROM messages WHERE id='${id}'`)}`,
+    `run: ${sql(`SELECT status, attempt, lease_owner, lease_expires_at - (extract(epoch from now())*1000)::bigint AS lease_left_ms, error FROM runs WHERE message_id='${id}'`)}`,
+    ...servers.map((s, i) => `stderr of ${'AB'[i]}:\n${s.stderr.slice(-3000)}`),
+  ].join('\n');
+}
 
 /**
  * One request, recorded: {who, kind, method, path, t0, t1, status ('timeout'/'error' when
@@ -205,7 +222,11 @@ describe('the database restarts under load', {
       const m = await waitFor(async () => {
         const x = await getMessage(cB, chat.conversationId, run.messageId);
         return x.status !== 'processing' ? x : null;
-      }, { timeout: RECOVERY_DEADLINE_MS, what: 'the run streamed across the outage to leave "processing"' });
+      }, { timeout: RECOVERY_DEADLINE_MS, what: 'the run streamed across the outage to leave "processing"' })
+        .catch((e) => {
+          e.message += `\n${diagnose(db, run.messageId, servers)}`;
+          throw e;
+        });
       console.log(`the run that streamed across the outage ended "${m.status}"`);
 
       // Both processes run new messages again.

@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "../store/store_test_util.h"
+#include "../support/loop_fixture.h"
 #include "domain/ids.h"
 #include "domain/live_tail.h"
 #include "realtime/commit_clock.h"
@@ -40,61 +41,8 @@ namespace asio = boost::asio;
 namespace json = boost::json;
 using namespace std::chrono_literals;
 
-// How long a test waits for something that should happen (a hang guard, not a measurement).
-constexpr auto kWaitLimit = std::chrono::seconds(5);
-
-// Runs the io_context on the test thread, in slices, until a condition holds.
-class LoopFixture : public ::testing::Test {
- protected:
-  // True once pred() holds; false after kWaitLimit.
-  bool RunUntil(const std::function<bool()>& pred,
-                std::chrono::steady_clock::duration limit = kWaitLimit) {
-    const auto deadline = std::chrono::steady_clock::now() + limit;
-    while (!pred()) {
-      if (std::chrono::steady_clock::now() >= deadline) return false;
-      ioc_.run_for(2ms);
-    }
-    return true;
-  }
-  // Lets queued handlers run for a while (used before checking that nothing else happened;
-  // the checks that follow never depend on how long this took).
-  void Spin(std::chrono::steady_clock::duration d) { ioc_.run_for(d); }
-
-  // Spawns f() (a coroutine) on ex and runs the loop until it finishes. Returns the value
-  // (or true for void coroutines); nullopt when it did not finish within kWaitLimit.
-  // Exceptions from the coroutine are rethrown here.
-  template <class F>
-  auto Await(const asio::any_io_executor& ex, F f) {
-    using Awaitable = std::invoke_result_t<F&>;
-    using T = typename Awaitable::value_type;
-    using Value = std::conditional_t<std::is_void_v<T>, bool, T>;
-    struct State {
-      bool done = false;
-      std::exception_ptr error;
-      std::optional<Value> value;
-    };
-    auto state = std::make_shared<State>();
-    if constexpr (std::is_void_v<T>) {
-      asio::co_spawn(ex, std::move(f), [state](std::exception_ptr e) {
-        state->done = true;
-        state->error = e;
-        state->value = true;
-      });
-    } else {
-      asio::co_spawn(ex, std::move(f), [state](std::exception_ptr e, T v) {
-        state->done = true;
-        state->error = e;
-        if (!e) state->value = std::move(v);
-      });
-    }
-    RunUntil([&] { return state->done; });
-    if (state->error) std::rethrow_exception(state->error);
-    return std::move(state->value);
-  }
-
-  asio::io_context ioc_;
-  asio::executor_work_guard<asio::io_context::executor_type> work_{ioc_.get_executor()};
-};
+using test_support::kWaitLimit;
+using test_support::LoopFixture;
 
 // A real SqliteStore (temp file), a StoreClient, a CommitClock and a QueryHub, wired like
 // src/main.cpp: every commit advances the clock and tells the hub its topics.
