@@ -16,6 +16,7 @@
 #include "domain/env.h"
 #include "domain/limits.h"
 #include "domain/live_tail.h"
+#include "domain/log.h"
 #include "domain/rate_limiter.h"
 #include "domain/run_lease.h"
 #include "domain/topics.h"
@@ -102,6 +103,12 @@ std::string LinkHost(const std::string& host) {
 }
 
 int Serve(const cli::ServeOptions& o) {
+  const auto log_level = ParseLogLevel(o.log_level);
+  if (!log_level) {
+    return Fail("--log-level (POLARIS_LOG_LEVEL) must be debug, info, warn or error, not '" +
+                o.log_level + "'");
+  }
+  SetLogLevel(*log_level);
   auto limits = LimitsFromEnv();
   if (!limits.error.empty()) return Fail(limits.error);
   SetLimits(limits.limits);
@@ -144,6 +151,24 @@ int Serve(const cli::ServeOptions& o) {
   Metrics metrics;
   auto chain_config = providers::ChainConfigFromEnv();
   if (!chain_config) return Fail(chain_config.error().message);
+  {
+    // The settings this process runs with (no secrets: a PostgreSQL URI may hold a password).
+    std::string providers_named;
+    for (const auto& p : chain_config->providers) {
+      providers_named += (providers_named.empty() ? "" : ",") + p.name + ":" + p.model;
+    }
+    LogInfo("starting", {{"store", postgres ? "postgres" : "sqlite"},
+                         {"db", postgres ? std::string("(hidden)") : o.db},
+                         {"host", o.host},
+                         {"port", o.port},
+                         {"threads", threads},
+                         {"max_runs", o.max_runs},
+                         {"max_steps", numbers->max_steps},
+                         {"run_lease_ms", numbers->run_lease_ms},
+                         {"pg_writers", numbers->pg_writers},
+                         {"providers", providers_named.empty() ? "none" : providers_named},
+                         {"log_level", LogLevelName(*log_level)}});
+  }
   providers::ProviderChain chain(std::move(*chain_config), &metrics);
   http::Router router(**verifier);
 
@@ -209,6 +234,7 @@ int Serve(const cli::ServeOptions& o) {
       return Fail("cannot listen on " + o.host + ":" + std::to_string(o.port) + ": " + e.what());
     }
     std::printf("polaris listening on http://%s:%u\n", o.host.c_str(), port);
+    LogInfo("listening", {{"host", o.host}, {"port", port}});
     if (!o.local_user.empty()) {
       // The token rides in the fragment, which browsers never send: it stays out of logs.
       constexpr long long kLinkTtlSeconds = 7LL * 24 * 3600;
@@ -222,7 +248,7 @@ int Serve(const cli::ServeOptions& o) {
     server.Run([&runs] { runs.Shutdown(); }, [&runs] { return runs.Idle(); });
     store->Close();  // every acknowledged write is committed before the loop goes away
   }
-  std::cerr << "polaris: stopped\n";
+  LogInfo("stopped");
   return 0;
 }
 

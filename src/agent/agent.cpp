@@ -18,6 +18,7 @@
 #include "domain/ids.h"
 #include "domain/limits.h"
 #include "domain/live_tail.h"
+#include "domain/log.h"
 #include "domain/run_lease.h"
 #include "providers/chain.h"
 #include "store/store_client.h"
@@ -182,6 +183,10 @@ awaitable<bool> RunExecution::Begin() {
     history = repo.ListMessages(conversation_id_);
     summary = ProjectSummary(repo, project_id_);
   });
+  LogInfo("run attempt started", {{"run", run_id_},
+                                  {"attempt", attempt_},
+                                  {"message", message_id_},
+                                  {"resumed_steps", cp_.steps}});
   base_messages_ = json::array{{{"role", "system"}, {"content", SystemPrompt(summary)}}};
   for (auto& m : HistoryMessages(history, message_id_)) base_messages_.push_back(std::move(m));
   flushed_ = cp_.content;
@@ -392,6 +397,7 @@ awaitable<RunOutcome> RunExecution::ExecutePendingCalls() {
 
 awaitable<RunOutcome> RunExecution::Finish(RunOutcome outcome, std::optional<std::string> error) {
   const bool failed = outcome == RunOutcome::kFailed;
+  if (failed) LogWarn("run failed", {{"run", run_id_}, {"error", error.value_or("")}});
   std::string content = failed ? Compose(cp_.content, step_text_) : cp_.content;
   if (!failed && content.empty()) content = kDoneFallback;
   bool ok = co_await Fenced([&](Repo& repo, Run& run, Message& m) {
@@ -439,6 +445,7 @@ awaitable<RunOutcome> RunExecution::Execute() {
     providers::StepRequest req;
     req.messages = StepMessages();
     req.tools = ToolDefinitions();
+    req.log_id = run_id_;
     step_text_.clear();
     providers::TextSink on_text = [this](std::string_view t) -> awaitable<void> {
       step_text_.append(t);

@@ -4,6 +4,7 @@
 
 #include "agent/prompts.h"
 #include "domain/clock.h"
+#include "domain/log.h"
 #include "providers/chain.h"
 #include "services/conversations.h"
 #include "store/store_client.h"
@@ -18,6 +19,7 @@ boost::asio::awaitable<void> GenerateTitle(StoreClient& db, providers::ProviderC
     req.messages = TitleMessages(first_message);
     req.max_tokens = 50;
     req.temperature = 0;
+    req.log_id = "title of " + conversation_id;
     auto ignore = [](std::string_view) -> boost::asio::awaitable<void> { co_return; };
     auto reset = []() -> boost::asio::awaitable<void> { co_return; };
     auto res = co_await chain.Step(req, ignore, reset, nullptr);
@@ -31,8 +33,9 @@ boost::asio::awaitable<void> GenerateTitle(StoreClient& db, providers::ProviderC
       repo.UpdateConversationTitle(conversation_id, title, NowMillis());
       return true;
     });
-  } catch (const std::exception&) {
+  } catch (const std::exception& e) {
     // A title is a nicety; the conversation keeps its default one.
+    LogWarn("title not set", {{"conversation", conversation_id}, {"error", e.what()}});
   }
 }
 

@@ -5,11 +5,16 @@
 #include <cctype>
 #include <chrono>
 #include <optional>
-// GCC 12 reports a false -Wmaybe-uninitialized inside <regex> when sanitizers are on.
+// GCC 12 reports a false -Wmaybe-uninitialized inside <regex> when sanitizers are on (clang
+// has no such warning, and would warn about the unknown name).
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 #include <regex>
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic pop
+#endif
 #include <vector>
 
 #include "agent/glob.h"

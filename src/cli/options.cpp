@@ -42,6 +42,7 @@ Command ParseCommandLine(int argc, char** argv) {
   cmd.serve.data_dir = Env("POLARIS_DATA_DIR", cmd.serve.data_dir);
   cmd.serve.web_dir = Env("POLARIS_WEB_DIR", cmd.serve.web_dir);
   cmd.serve.local_user = Env("POLARIS_LOCAL_USER", cmd.serve.local_user);
+  cmd.serve.log_level = Env("POLARIS_LOG_LEVEL", cmd.serve.log_level);
   cmd.token.data_dir = cmd.serve.data_dir;
   std::string port = Env("PORT", "3000");
   std::string max_runs = Env("POLARIS_MAX_RUNS", "256");
@@ -58,6 +59,10 @@ Command ParseCommandLine(int argc, char** argv) {
                     "Serve the web page from this folder, not the binary (POLARIS_WEB_DIR)");
   serve->add_option("--local-user", cmd.serve.local_user,
                     "User of the printed sign-in link; \"\" prints none (POLARIS_LOCAL_USER)");
+  serve
+      ->add_option("--log-level", cmd.serve.log_level,
+                   "Least level of the JSON log lines on stderr (POLARIS_LOG_LEVEL)")
+      ->check(CLI::IsMember({"debug", "info", "warn", "error"}));
   auto* token = app.add_subcommand("token", "Print an HS256 token for a user");
   token->add_option("--user", cmd.token.user, "User id (the token's sub)")->required();
   token->add_option("--ttl", cmd.token.ttl_seconds, "Lifetime in seconds")

@@ -13,6 +13,7 @@ struct ServeOptions {
   int max_runs = 256;
   std::string web_dir;               // serve the page from this folder instead of the binary
   std::string local_user = "local";  // the sign-in link's user; empty: no link
+  std::string log_level = "info";    // debug, info, warn, error
 };
 
 struct TokenOptions {

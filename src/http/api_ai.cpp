@@ -18,8 +18,10 @@ using boost::asio::awaitable;
 
 // Runs one tool-less step and returns its text, or an error response.
 awaitable<Result<std::string>> Complete(providers::ProviderChain& chain,
-                                        boost::json::array messages, int max_tokens) {
+                                        boost::json::array messages, int max_tokens,
+                                        std::string log_id) {
   providers::StepRequest req;
+  req.log_id = std::move(log_id);
   req.messages = std::move(messages);
   req.max_tokens = max_tokens;
   auto ignore = [](std::string_view) -> awaitable<void> { co_return; };
@@ -72,7 +74,7 @@ awaitable<Response> Suggestion(AppContext& app, Request& req) {
     in.line_number = static_cast<long long>(d);
   }
   if (auto busy = OverBudget(app, req.user)) co_return std::move(*busy);
-  auto text = co_await Complete(app.chain, agent::SuggestionMessages(in), 500);
+  auto text = co_await Complete(app.chain, agent::SuggestionMessages(in), 500, req.id);
   if (!text) co_return Upstream(text.error(), "Failed to generate suggestion");
   co_return Json(200, {{"suggestion", *text}});
 }
@@ -91,7 +93,7 @@ awaitable<Response> QuickEdit(AppContext& app, Request& req) {
   // Named, not a temporary inside the co_await: see "Coroutine rule" in architecture.md.
   const std::string full_code = full->value_or("");
   auto messages = agent::QuickEditMessages(*selected, full_code, *instruction);
-  auto text = co_await Complete(app.chain, std::move(messages), 2000);
+  auto text = co_await Complete(app.chain, std::move(messages), 2000, req.id);
   if (!text) co_return Upstream(text.error(), "Failed to generate edit");
   co_return Json(200, {{"editedCode", agent::StripCodeFence(*text)}});
 }

@@ -12,6 +12,7 @@
 namespace polaris::http {
 
 struct Request {
+  std::string id;      // for logs: the client's X-Request-Id when sane, else one of ours
   std::string method;  // "GET", "POST", ...
   std::string target;  // raw request target, e.g. "/api/x?y=1"
   std::string authorization;

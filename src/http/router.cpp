@@ -6,6 +6,7 @@
 #include <iostream>
 
 #include "auth/jwt.h"
+#include "domain/log.h"
 #include "http/json_util.h"
 #include "store/store.h"
 
@@ -132,14 +133,21 @@ boost::asio::awaitable<Response> Router::Dispatch(Request& req) const {
   try {
     co_return co_await route->handler(req);
   } catch (const StoreError& e) {
-    std::cerr << "polaris: " << req.method << " " << req.target << " failed: " << e.what() << "\n";
+    const std::string_view path = std::string_view(req.target).substr(0, req.target.find('?'));
+    LogWarn("request failed: the store", {{"request", req.id},
+                                          {"method", req.method},
+                                          {"path", path},
+                                          {"error", e.what()},
+                                          {"unavailable", e.unavailable}});
     if (e.unavailable) {
       auto res = ErrorResponse(503, "The database is unavailable; try again shortly");
       res.headers.emplace_back("Retry-After", "1");
       co_return res;
     }
   } catch (const std::exception& e) {
-    std::cerr << "polaris: " << req.method << " " << req.target << " failed: " << e.what() << "\n";
+    const std::string_view path = std::string_view(req.target).substr(0, req.target.find('?'));
+    LogError("request failed",
+             {{"request", req.id}, {"method", req.method}, {"path", path}, {"error", e.what()}});
   }
   co_return ErrorResponse(500, "Internal server error");
 }

@@ -15,11 +15,14 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <cctype>
+#include <chrono>
 #include <iostream>
 #include <thread>
 #include <vector>
 
 #include "domain/limits.h"
+#include "domain/log.h"
 #include "domain/text.h"
 #include "domain/user_slots.h"
 #include "http/router.h"
@@ -63,8 +66,22 @@ std::string JsonError(std::string_view message, std::string_view limit = {}) {
   return out;
 }
 
+// A request's id for the logs: the client's (or its proxy's) X-Request-Id when it is short and
+// plain, so one request can be followed across services; otherwise a number of this process.
+std::string RequestId(std::string_view given) {
+  const bool usable =
+      !given.empty() && given.size() <= 64 && std::all_of(given.begin(), given.end(), [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.' ||
+               c == ':';
+      });
+  if (usable) return std::string(given);
+  static std::atomic<std::uint64_t> next{1};
+  return "req-" + std::to_string(next.fetch_add(1, std::memory_order_relaxed));
+}
+
 Request ToRequest(bhttp::request<bhttp::string_body>&& r, bool peer_loopback) {
   Request req;
+  req.id = RequestId(r["X-Request-Id"]);
   req.peer_loopback = peer_loopback;
   req.method = std::string(r.method_string());
   req.target = std::string(r.target());
@@ -263,6 +280,7 @@ asio::awaitable<void> Server::Impl::RejectAndClose(beast::tcp_stream& stream,
   res.set(bhttp::field::content_type, "application/json");
   res.keep_alive(false);
   res.body() = JsonError(message, limit);
+  LogDebug("request refused", {{"status", status}, {"error", message}, {"limit", limit}});
   if (!limit.empty()) {
     CountLimitHit(std::string(limit));
     if (status == 429 || status == 503) res.set(bhttp::field::retry_after, "1");
@@ -410,8 +428,22 @@ asio::awaitable<void> Server::Impl::Session(tcp::socket socket) {
       req.token_valid_until = verified->valid_until;
     }
     ++in_flight;
+    const auto started = std::chrono::steady_clock::now();
     Response out = co_await router.Dispatch(req);
     --in_flight;
+    out.headers.emplace_back("X-Request-Id", req.id);
+    if (LogEnabled(LogLevel::kDebug)) {
+      const double ms =
+          std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started)
+              .count();
+      const std::string_view path = std::string_view(req.target).substr(0, req.target.find('?'));
+      LogDebug("request", {{"request", req.id},
+                           {"method", req.method},
+                           {"path", path},
+                           {"status", out.status},
+                           {"ms", ms},
+                           {"user", req.user}});
+    }
     if (out.abort_connection) break;
     if (head) {
       // The GET's status and headers, no body: a body here would be read as the start of the

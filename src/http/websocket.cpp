@@ -12,6 +12,7 @@
 #include <memory>
 
 #include "domain/limits.h"
+#include "domain/log.h"
 #include "realtime/sync_session.h"
 
 namespace polaris::http {
@@ -113,6 +114,7 @@ asio::awaitable<void> ServeSyncSocket(beast::tcp_stream stream, UpgradeRequest r
       if (ec || armed_for != *write_number) return;  // cancelled, or that write finished
       if (auto socket = weak.lock()) {
         CountLimitHit("ws_write_timeout");
+        LogInfo("websocket dropped: the client stopped reading", {{"limit", "ws_write_timeout"}});
         beast::error_code ignored;
         beast::get_lowest_layer(*socket).socket().close(ignored);
       }
@@ -124,6 +126,10 @@ asio::awaitable<void> ServeSyncSocket(beast::tcp_stream stream, UpgradeRequest r
       session->PeerClosed();
       break;
     }
+  }
+  if (session->close_code() > 1000) {
+    LogInfo("websocket closed by the server",
+            {{"code", session->close_code()}, {"reason", session->close_reason()}});
   }
   if (session->close_code() >= 0 && ws->is_open()) {
     websocket::close_reason reason;

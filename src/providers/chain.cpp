@@ -1,6 +1,7 @@
 #include "providers/chain.h"
 
 #include "domain/env.h"
+#include "domain/log.h"
 #include "metrics/metrics.h"
 
 namespace polaris::providers {
@@ -69,7 +70,14 @@ void ProviderChain::RecordFailure(const std::string& name,
   auto& b = breakers_[name];
   ++b.failures;
   auto now = steady_clock::now();
-  if (b.failures >= config_.breaker_threshold) b.open_until = now + config_.breaker_cooldown;
+  if (b.failures >= config_.breaker_threshold) {
+    if (b.failures == config_.breaker_threshold) {
+      LogWarn("provider breaker opened", {{"provider", name},
+                                          {"failures", b.failures},
+                                          {"cooldown_ms", config_.breaker_cooldown.count()}});
+    }
+    b.open_until = now + config_.breaker_cooldown;
+  }
   // The provider told us when to come back: respect it even before the threshold.
   if (retry_after) b.open_until = std::max(b.open_until, now + *retry_after);
 }
@@ -108,9 +116,19 @@ boost::asio::awaitable<ChainResult> ProviderChain::Step(
     }
     if (result.failure == Failure::kCancelled) co_return result;
     if (metrics_) metrics_->CountProviderError(p.name);
-    if (result.failure == Failure::kFatal) co_return result;  // misconfiguration: say so
+    const bool fatal = result.failure == Failure::kFatal;
+    const bool falls_back = !fatal && i + 1 < order.size();
+    LogWarn(fatal        ? "provider failed: not retried (the request or the key is wrong)"
+            : falls_back ? "provider failed: falling back"
+                         : "provider failed: no provider left",
+            {{"for", request.log_id},
+             {"provider", p.name},
+             {"status", result.http_status},
+             {"error", result.error},
+             {"next", falls_back ? order[i + 1]->name : std::string()}});
+    if (fatal) co_return result;  // misconfiguration: say so
     RecordFailure(p.name, result.retry_after);
-    if (i + 1 < order.size() && metrics_) metrics_->CountFallback(p.name);
+    if (falls_back && metrics_) metrics_->CountFallback(p.name);
   }
   co_return result;
 }

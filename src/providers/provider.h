@@ -34,6 +34,7 @@ struct StepRequest {
   boost::json::array tools;  // empty: no tools offered
   int max_tokens = 2000;
   double temperature = 0.7;
+  std::string log_id;  // what the step is for, in the logs: a run id, or a request id
 };
 
 enum class Failure {

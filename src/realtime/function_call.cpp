@@ -4,6 +4,7 @@
 #include <chrono>
 
 #include "domain/clock.h"
+#include "domain/log.h"
 #include "realtime/convex_encoding.h"
 #include "store/store_client.h"
 
@@ -32,7 +33,10 @@ asio::awaitable<CallOutcome> CallFunction(StoreClient& db, const Function& fn, s
         return out.ok;  // a failed mutation leaves nothing behind
       });
     }
-  } catch (const std::exception&) {
+  } catch (const std::exception& e) {
+    LogWarn(
+        "convex function failed: the store",
+        {{"kind", fn.kind == FunctionKind::kQuery ? "query" : "mutation"}, {"error", e.what()}});
     out = {false, {}, "InternalServerError: the database failed; try again"};
   }
   co_return out;

@@ -14,6 +14,7 @@
 #include "domain/clock.h"
 #include "domain/hash.h"
 #include "domain/limits.h"
+#include "domain/log.h"
 #include "domain/text.h"
 #include "realtime/commit_clock.h"
 #include "realtime/convex_encoding.h"
@@ -420,7 +421,9 @@ asio::awaitable<void> SyncSession::OnMutation(const json::object& msg) {
           stored = repo.GetMutationAnswer(stored_key, not_before);
         };
         co_await deps_.db.Read(std::move(lookup));
-      } catch (const std::exception&) {
+      } catch (const std::exception& e) {
+        LogWarn("stored mutation answers unreadable: the mutation is refused",
+                {{"user", user_}, {"error", e.what()}});
         store_ok = false;
       }
     }
@@ -459,8 +462,9 @@ asio::awaitable<void> SyncSession::OnMutation(const json::object& msg) {
           return true;
         };
         co_await deps_.db.Write(std::move(keep), Store::Durability::kRelaxed);
-      } catch (const std::exception&) {
+      } catch (const std::exception& e) {
         // The database went away after the mutation: this process still remembers it.
+        LogWarn("mutation answer not stored", {{"user", user_}, {"error", e.what()}});
       }
     }
   } else {

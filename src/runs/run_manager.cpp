@@ -7,11 +7,11 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <iostream>
 #include <limits>
 #include <set>
 
 #include "domain/clock.h"
+#include "domain/log.h"
 #include "domain/run_lease.h"
 #include "metrics/metrics.h"
 #include "store/store.h"
@@ -108,17 +108,19 @@ void RunManager::Launch(const std::string& run_id, std::shared_ptr<CancelState> 
       strand,
       [this, run_id, cancel]() -> asio::awaitable<void> {
         const auto started = std::chrono::steady_clock::now();
+        LogDebug("run launched", {{"run", run_id}});
         RunOutcome outcome = RunOutcome::kFailed;
         bool crashed = false;
         try {
           outcome = co_await agent::ExecuteRun(deps_, run_id, *cancel);
         } catch (const StoreError& e) {
-          std::cerr << "polaris: run " << run_id << " stopped: " << e.what() << "\n";
+          LogWarn("run stopped: the store failed",
+                  {{"run", run_id}, {"error", e.what()}, {"unavailable", e.unavailable}});
           // The database is away: the run keeps its state and its lease, which nothing renews
           // now; once it expires a sweep (here or elsewhere) resumes the run, after a backoff.
           crashed = !e.unavailable;
         } catch (const std::exception& e) {
-          std::cerr << "polaris: run " << run_id << " crashed: " << e.what() << "\n";
+          LogError("run crashed", {{"run", run_id}, {"error", e.what()}});
           crashed = true;
         }
         try {
@@ -148,7 +150,7 @@ void RunManager::Launch(const std::string& run_id, std::shared_ptr<CancelState> 
           }
         } catch (const std::exception& e) {
           // Its lease expires and a sweep resumes it (a crash spent an attempt).
-          std::cerr << "polaris: run " << run_id << " left for recovery: " << e.what() << "\n";
+          LogWarn("run left for recovery", {{"run", run_id}, {"error", e.what()}});
         }
         Finished(run_id, outcome,
                  std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
@@ -157,6 +159,7 @@ void RunManager::Launch(const std::string& run_id, std::shared_ptr<CancelState> 
 }
 
 void RunManager::Finished(const std::string& run_id, RunOutcome outcome, double seconds) {
+  LogInfo("run ended", {{"run", run_id}, {"outcome", OutcomeName(outcome)}, {"seconds", seconds}});
   {
     std::lock_guard lock(mu_);
     executing_.erase(run_id);
@@ -202,7 +205,8 @@ void RunManager::Shutdown() {
           });
         } catch (const std::exception& e) {
           // They are taken over once their leases expire.
-          std::cerr << "polaris: could not release run leases: " << e.what() << "\n";
+          LogWarn("could not release run leases at shutdown",
+                  {{"runs", static_cast<long long>(held.size())}, {"error", e.what()}});
         }
         std::lock_guard lock(mu_);
         --releasing_;
@@ -250,6 +254,8 @@ asio::awaitable<void> RunManager::Sweep(bool everything) {
                        [](const Run& a, const Run& b) { return a.created_at < b.created_at; });
       for (auto& run : runs) {
         if (run.status == RunStatus::kExecuting && run.attempt >= config_.max_attempts) {
+          LogWarn("run failed: its attempts are used up",
+                  {{"run", run.id}, {"attempts", run.attempt}});
           FailInterrupted(repo, &run, run.message_id);
           continue;
         }
@@ -260,6 +266,8 @@ asio::awaitable<void> RunManager::Sweep(bool everything) {
     return true;
   });
   for (const auto& [run_id, attempts] : resume) {
+    LogInfo(attempts == 0 ? "run taken over: queued" : "run taken over: interrupted",
+            {{"run", run_id}, {"attempts", attempts}});
     if (attempts == 0) {
       Enqueue(run_id);
       continue;
@@ -273,7 +281,8 @@ asio::awaitable<void> RunManager::Sweep(bool everything) {
     const auto delay = config_.backoff * (1 << std::min(attempts - 1, 6));
     asio::co_spawn(
         executor_,
-        [this, run_id, delay]() -> asio::awaitable<void> {
+        // A copy, not a capture of the structured binding: clang before 16 cannot capture one.
+        [this, run_id = std::string(run_id), delay]() -> asio::awaitable<void> {
           const bool go = co_await Sleep(delay);
           bool still_ours = false;
           {
@@ -289,12 +298,15 @@ asio::awaitable<void> RunManager::Sweep(bool everything) {
 asio::awaitable<void> RunManager::SweepLoop() {
   const auto every =
       std::chrono::milliseconds(std::clamp<Millis>(CurrentRunLease().duration / 4, 100, 1000));
+  bool failing = false;
   while (co_await Sleep(every)) {
     try {
       co_await Sweep(false);
+      failing = false;
     } catch (const std::exception& e) {
-      // The database is away: the next round tries again.
-      (void)e;
+      // The database is away: the next round tries again. Said once per outage.
+      if (!failing) LogWarn("run sweep failed; retrying", {{"error", e.what()}});
+      failing = true;
     }
   }
 }
@@ -321,9 +333,13 @@ asio::awaitable<void> RunManager::Heartbeat() {
     for (const auto& id : held) {
       if (kept.count(id)) continue;
       // Cancelled, finished meanwhile, or taken over by another process: not ours to run.
-      std::erase(queue_, id);
-      waiting_.erase(id);
-      if (auto it = executing_.find(id); it != executing_.end()) stop.push_back(it->second);
+      const bool held_here = std::erase(queue_, id) + waiting_.erase(id) > 0;
+      if (auto it = executing_.find(id); it != executing_.end()) {
+        stop.push_back(it->second);
+      } else if (!held_here) {
+        continue;  // it finished here meanwhile
+      }
+      LogInfo("run lease lost: stopping it here", {{"run", id}});
     }
   }
   for (auto& c : stop) c->Cancel(CancelReason::kSuperseded);
@@ -332,11 +348,15 @@ asio::awaitable<void> RunManager::Heartbeat() {
 asio::awaitable<void> RunManager::HeartbeatLoop() {
   const auto every =
       std::chrono::milliseconds(std::max<Millis>(CurrentRunLease().duration / 3, 50));
+  bool failing = false;
   while (co_await Sleep(every)) {
     try {
       co_await Heartbeat();
+      failing = false;
     } catch (const std::exception& e) {
-      (void)e;  // the database is away; a lease that expires meanwhile is lost, as it should be
+      // The database is away; a lease that expires meanwhile is lost, as it should be.
+      if (!failing) LogWarn("run heartbeat failed; retrying", {{"error", e.what()}});
+      failing = true;
     }
   }
 }
@@ -357,7 +377,7 @@ void RunManager::Recover() {
           });
           co_await Sweep(!config_.shared_store);
         } catch (const std::exception& e) {
-          std::cerr << "polaris: recovering runs failed: " << e.what() << "\n";
+          LogError("recovering runs failed", {{"error", e.what()}});
         }
       },
       asio::detached);

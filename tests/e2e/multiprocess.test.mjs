@@ -12,10 +12,11 @@ import { describe, test, before, after, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import {
-  client, newUser, expectOk, expectStatus, expectSuccess, sleep,
+  client, newUser, expectOk, expectStatus, expectSuccess,
 } from './lib/server.mjs';
 import {
   newChat, postMessage, getMessage, getMessages, waitFor, waitFinal, waitStatus, words,
+  metricsText, metricValue,
 } from './lib/mock.mjs';
 import { newPair, LEASE_MS } from './lib/pair.mjs';
 import { rebuildFromEvents, show } from './lib/sse.mjs';
@@ -106,14 +107,18 @@ function partialsBeforeCompleted(events, messageId, finalText) {
 
 const completedIn = (events, messageId) => rebuildFromEvents(events).find((m) => m._id === messageId && m.status === 'completed');
 
-/** Polls the message for `ms` through `c` and asserts nothing about it changes. */
-async function assertFrozen(c, conversationId, messageId, ms = 1000) {
+/**
+ * Asserts that the cancelled message no longer changes. First waits for the observable end of
+ * the run on the process that executed it (its /metrics shows no run executing: the run's
+ * coroutine is over and can write nothing more), then compares once; a check after a plain
+ * sleep would pass on a slow machine whether or not the run had stopped.
+ */
+async function assertFrozen(c, conversationId, messageId, runner) {
   const first = await getMessage(c, conversationId, messageId);
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    await sleep(100);
-    assert.deepEqual(await getMessage(c, conversationId, messageId), first, 'a cancelled message must not change afterwards');
-  }
+  await waitFor(async () =>
+    metricValue((await metricsText(runner)).text, 'polaris_runs{status="executing"}') === 0,
+  { timeout: 10_000, what: 'the process that ran it to execute no run' });
+  assert.deepEqual(await getMessage(c, conversationId, messageId), first, 'a cancelled message must not change afterwards');
   return first;
 }
 
@@ -261,7 +266,7 @@ describe('several processes on one PostgreSQL database', { skip: !PG && 'needs P
     assert.ok(m.content === 'Message was cancelled.' || (m.content.length > 0 && text.startsWith(m.content)),
       `content is the streamed prefix or "Message was cancelled.": ${show(m.content)}`);
     assert.notEqual(m.content, text, 'the answer must not have been completed');
-    const frozen = await assertFrozen(onOther, chat.conversationId, posted.messageId, 1000);
+    const frozen = await assertFrozen(onOther, chat.conversationId, posted.messageId, who.runner);
     assert.deepEqual(await getMessage(onRunner, chat.conversationId, posted.messageId), frozen, 'both processes agree');
     assert.equal((await p.runRequests()).length, 1, 'no further provider request after the cancel');
     expectSuccess(await onRunner.req('DELETE', '/api/messages', { body: { messageId: posted.messageId } }), 'cancel again (idempotent)');

@@ -5,9 +5,9 @@
 
 #include <algorithm>
 #include <chrono>
-#include <iostream>
 #include <string_view>
 
+#include "domain/log.h"
 #include "domain/topics.h"
 #include "store/postgres/pg_connection.h"
 
@@ -111,11 +111,15 @@ void ChangeFeed::Loop() {
       try {
         db_->Reset();
         db_->Exec(kListen);
+        if (backoff != kMinBackoff) LogInfo("postgres change feed: listening again");
         lost = false;
         backoff = kMinBackoff;
         // Commits made while nobody listened were not heard: re-read everything.
         deliver_({topics::Everything()});
-      } catch (const std::exception&) {
+      } catch (const std::exception& e) {
+        if (backoff == kMinBackoff) {
+          LogWarn("postgres change feed: reconnecting failed; retrying", {{"error", e.what()}});
+        }
         pollfd w{wake_[0], POLLIN, 0};
         poll(&w, 1, static_cast<int>(backoff.count()));
         backoff = std::min<std::chrono::milliseconds>(backoff * 2, kMaxBackoff);
@@ -135,7 +139,7 @@ void ChangeFeed::Loop() {
       topics = {};
     }
     if (!up) {
-      std::cerr << "polaris: postgres change feed: connection lost; reconnecting\n";
+      LogWarn("postgres change feed: connection lost; reconnecting");
       lost = true;
     }
   }

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <chrono>
 
+#include "domain/log.h"
 #include "domain/run_lease.h"
 #include "store/postgres/pg_change_feed.h"
 #include "store/postgres/pg_connection.h"
@@ -207,6 +208,13 @@ void PgStore::WriterLoop(Connection& db) {
       RunBatch(db, repo, batch, errors, deferred, topics);
     } catch (...) {
       commit_error = std::current_exception();
+      try {
+        std::rethrow_exception(commit_error);
+      } catch (const std::exception& e) {
+        LogWarn("write batch failed",
+                {{"jobs", static_cast<long long>(batch.size())}, {"error", e.what()}});
+      } catch (...) {
+      }
       RollbackQuietly(db);
     }
     if (!commit_error && listener_ && !topics.empty()) listener_(std::move(topics));

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 
+#include "domain/log.h"
 #include "store/sqlite/database.h"
 #include "store/sqlite/migrations.h"
 #include "store/sqlite/sqlite_repo.h"
@@ -139,6 +140,13 @@ void SqliteStore::WriterLoop() {
     } catch (...) {
       commit_error = std::current_exception();
       try {
+        std::rethrow_exception(commit_error);
+      } catch (const std::exception& e) {
+        LogWarn("write batch failed",
+                {{"jobs", static_cast<long long>(batch.size())}, {"error", e.what()}});
+      } catch (...) {
+      }
+      try {
         db.Exec("ROLLBACK");
       } catch (...) {
       }
@@ -182,15 +190,17 @@ void SqliteStore::CheckpointLoop() {
       } else {
         db.Exec("PRAGMA wal_checkpoint(PASSIVE)");
       }
-    } catch (const std::exception&) {
+    } catch (const std::exception& e) {
       // Busy or I/O trouble: the next round tries again; the WAL keeps the data meanwhile.
+      LogWarn("sqlite checkpoint failed; retrying", {{"error", e.what()}});
     }
     lock.lock();
   }
   lock.unlock();
   try {
     db.Exec("PRAGMA wal_checkpoint(TRUNCATE)");  // leave a small WAL behind at shutdown
-  } catch (const std::exception&) {
+  } catch (const std::exception& e) {
+    LogWarn("sqlite checkpoint at shutdown failed; the WAL stays", {{"error", e.what()}});
   }
 }
 

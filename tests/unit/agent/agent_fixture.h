@@ -11,6 +11,7 @@
 #include "../store/store_test_util.h"
 #include "../support/loop_fixture.h"
 #include "agent/agent.h"
+#include "domain/clock.h"
 #include "providers/chain.h"
 #include "services/conversations.h"
 #include "services/messages.h"
@@ -68,14 +69,16 @@ class AgentFixture : public test_support::LoopFixture {
     std::string run_id;
   };
   // A new project and conversation, and `text` posted to it: a processing message, a queued run.
+  // Now, not a made-up time: the run's lease is this process's for one lease period.
   Posted Post(const std::string& text) {
     Posted p;
+    const Millis now = NowMillis();
     Write([&](Repo& repo) {
-      auto project = services::CreateProject(repo, kUser, "Project", 1000);
+      auto project = services::CreateProject(repo, kUser, "Project", now);
       ASSERT_TRUE(project.ok()) << project.error().message;
-      auto conv = services::CreateConversation(repo, kUser, project->id, std::nullopt, 1000);
+      auto conv = services::CreateConversation(repo, kUser, project->id, std::nullopt, now);
       ASSERT_TRUE(conv.ok()) << conv.error().message;
-      auto posted = services::PostMessage(repo, kUser, conv->id, text, std::nullopt, 1000);
+      auto posted = services::PostMessage(repo, kUser, conv->id, text, std::nullopt, now);
       ASSERT_TRUE(posted.ok()) << posted.error().message;
       p = {project->id, conv->id, posted->message_id, posted->run_id};
     });
