@@ -9,9 +9,10 @@ echo "== layer rules"
 bash scripts/check-layers.sh || status=1
 echo "== unit tests"
 ctest --test-dir "$build" --output-on-failure --no-tests=error -j2 || status=1
-echo "== end-to-end tests (with the official convex client: npm ci in tests/convex)"
+echo "== end-to-end, Convex-client and fault tests (npm ci in tests/convex: the official client)"
 (cd tests/convex && npm ci --no-audit --no-fund --loglevel=error) || status=1
-POLARIS_BIN="$PWD/$build/polaris" node --test --test-concurrency=2 tests/e2e/ tests/convex/ || status=1
+POLARIS_BIN="$PWD/$build/polaris" node --test --test-concurrency=2 tests/e2e/ tests/convex/ tests/faults/ \
+  || status=1
 echo "== end-to-end tests again, on PostgreSQL (a throwaway cluster)"
 # Under /tmp: the server runs as the postgres user, who may not reach into this checkout.
 pg_dir=$(mktemp -d /tmp/polaris-pg.XXXXXX)
@@ -19,7 +20,7 @@ trap 'bash scripts/pg-cluster.sh stop "$pg_dir" >/dev/null 2>&1 || true; rm -rf 
 if pg_uri=$(bash scripts/pg-cluster.sh start "$pg_dir"); then
   POLARIS_TEST_PG_URI="$pg_uri" "$build/polaris_unit_tests" --gtest_filter='*Postgres*:*PgStore*' || status=1
   POLARIS_TEST_PG_URI="$pg_uri" POLARIS_TEST_PG_DIR="$pg_dir" POLARIS_BIN="$PWD/$build/polaris" \
-    node --test --test-concurrency=2 tests/e2e/ tests/convex/ || status=1
+    node --test --test-concurrency=2 tests/e2e/ tests/convex/ tests/faults/ || status=1
   echo "== the database restarts under load (stops the shared cluster: run alone)"
   POLARIS_TEST_PG_URI="$pg_uri" POLARIS_TEST_PG_DIR="$pg_dir" POLARIS_BIN="$PWD/$build/polaris" \
     node --test --test-concurrency=1 tests/pg_restart/ || status=1
