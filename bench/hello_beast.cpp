@@ -1,7 +1,8 @@
 // The HTTP ceiling for `make bench`: a minimal Boost.Beast keep-alive server on C++20
 // coroutines that answers every request with {"ok":true} (the body of Polaris' GET /healthz).
 // No routing, no auth, no limits, no metrics: what is left is Beast, Asio and the kernel.
-// Usage: hello_beast PORT [THREADS=2]   (PORT 0 picks one; prints "listening on http://127.0.0.1:P")
+// Usage: hello_beast PORT [THREADS=2]   (PORT 0 picks one; prints "listening on
+// http://127.0.0.1:P")
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>

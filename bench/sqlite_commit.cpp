@@ -29,7 +29,8 @@ int main(int argc, char** argv) {
   const std::string sync = argc > 3 ? argv[3] : "FULL";
   sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
   sqlite3* db = nullptr;
-  if (sqlite3_open_v2(argv[1], &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+  if (sqlite3_open_v2(argv[1], &db,
+                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
                       nullptr) != SQLITE_OK) {
     std::fprintf(stderr, "cannot open %s\n", argv[1]);
     return 1;
@@ -37,9 +38,12 @@ int main(int argc, char** argv) {
   Exec(db, ("PRAGMA synchronous=" + sync).c_str());
   Exec(db, "PRAGMA journal_mode=WAL");
   Exec(db, "PRAGMA cache_size=-32768");
-  Exec(db, "CREATE TABLE IF NOT EXISTS msg(id INTEGER PRIMARY KEY, conv TEXT NOT NULL, body TEXT NOT NULL, created INTEGER NOT NULL)");
+  Exec(db,
+       "CREATE TABLE IF NOT EXISTS msg(id INTEGER PRIMARY KEY, conv TEXT NOT NULL, body TEXT NOT "
+       "NULL, created INTEGER NOT NULL)");
   sqlite3_stmt *ins = nullptr, *begin = nullptr, *commit = nullptr;
-  sqlite3_prepare_v3(db, "INSERT INTO msg(conv, body, created) VALUES (?1, ?2, ?3)", -1, SQLITE_PREPARE_PERSISTENT, &ins, nullptr);
+  sqlite3_prepare_v3(db, "INSERT INTO msg(conv, body, created) VALUES (?1, ?2, ?3)", -1,
+                     SQLITE_PREPARE_PERSISTENT, &ins, nullptr);
   sqlite3_prepare_v3(db, "BEGIN IMMEDIATE", -1, SQLITE_PREPARE_PERSISTENT, &begin, nullptr);
   sqlite3_prepare_v3(db, "COMMIT", -1, SQLITE_PREPARE_PERSISTENT, &commit, nullptr);
   const std::string body(200, 'b');
@@ -68,8 +72,8 @@ int main(int argc, char** argv) {
     }
   }
   const double s = std::chrono::duration<double>(clock::now() - t0).count();
-  std::printf("{\"commits\":%lld,\"seconds\":%.3f,\"rate\":%.1f,\"synchronous\":\"%s\"}\n", n, s, n / s,
-              sync.c_str());
+  std::printf("{\"commits\":%lld,\"seconds\":%.3f,\"rate\":%.1f,\"synchronous\":\"%s\"}\n", n, s,
+              n / s, sync.c_str());
   sqlite3_finalize(ins);
   sqlite3_finalize(begin);
   sqlite3_finalize(commit);
