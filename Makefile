@@ -24,8 +24,9 @@ run: deps-run
 	@mkdir -p data
 	./$(BUILD_DIR)/polaris serve
 
+# Every suite, then each fuzz target for 20 s as a smoke test.
 test: build
-	@bash scripts/run-tests.sh $(BUILD_DIR)
+	@POLARIS_FUZZ_SECONDS=20 bash scripts/run-tests.sh $(BUILD_DIR)
 
 test-asan: deps
 	@cmake -S . -B $(ASAN_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DPOLARIS_SANITIZE=ON >/dev/null

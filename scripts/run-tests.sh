@@ -35,4 +35,8 @@ echo "== web page in Chromium (playwright-core, Debian's chromium)"
 (cd tests/web && npm ci --no-audit --no-fund --loglevel=error) || status=1
 POLARIS_BIN="$PWD/$build/polaris" SCREENSHOT_DIR="$PWD/$build/web-screenshots" \
   node --test --test-concurrency=1 tests/web/ || status=1
+if [ -n "${POLARIS_FUZZ_SECONDS:-}" ]; then
+  echo "== fuzz smoke: every libFuzzer target for ${POLARIS_FUZZ_SECONDS} s (clang build in build-fuzz)"
+  FUZZ_JOBS=2 bash scripts/run-fuzz.sh "$POLARIS_FUZZ_SECONDS" || status=1
+fi
 exit $status
