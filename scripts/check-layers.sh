@@ -38,23 +38,24 @@ allow() {
 }
 
 allow domain "domain/" '^utf8proc\.h$' "domain is plain C++"
-allow auth "auth/ domain/" '^(boost/json|openssl/)' "auth is self-contained"
+allow json "json/" '^boost/json' "json reads untrusted JSON, nothing else"
+allow auth "auth/ domain/ json/" '^(boost/json|openssl/)' "auth is self-contained"
 allow metrics "metrics/ domain/" - "metrics only counts"
 allow views "views/ domain/" '^boost/json' "views only render domain documents"
 allow store "store/ domain/ cli/options.h" '^(boost/(json|asio)|openssl/|sqlite3\.h$|libpq-fe\.h$)' \
   "store knows nothing above it"
 allow services "services/ domain/ $STORE_API" - \
   "services reach storage only through the store interface"
-allow providers "providers/ domain/ metrics/" '^boost/(asio|beast|json|url|system)' \
+allow providers "providers/ domain/ json/ metrics/" '^boost/(asio|beast|json|url|system)' \
   "providers speak HTTP to models only"
-allow agent "agent/ providers/ services/ domain/ $STORE_API" '^boost/(asio|json)' \
+allow agent "agent/ providers/ services/ domain/ json/ $STORE_API" '^boost/(asio|json)' \
   "agent is below runs and http"
 allow runs "runs/ agent/ providers/ domain/ metrics/ $STORE_API" '^boost/asio' "runs is below http"
-allow realtime "realtime/ services/ views/ domain/ auth/ metrics/ $STORE_API" '^boost/(asio|json)' \
+allow realtime "realtime/ services/ views/ domain/ json/ auth/ metrics/ $STORE_API" '^boost/(asio|json)' \
   "realtime speaks the sync protocol over services and the store interface, not over sockets"
 allow cli "cli/ domain/ store/migrate/db_url.h" '^CLI/' "cli parses the command line"
-allow mockllm "mockllm/ http/ domain/ auth/ providers/" '^boost/' "the mock provider is a test tool"
-allow http "http/ agent/ auth/ domain/ metrics/ providers/ realtime/ runs/ services/ views/ $STORE_API" \
+allow mockllm "mockllm/ http/ domain/ json/ auth/ providers/" '^boost/' "the mock provider is a test tool"
+allow http "http/ agent/ auth/ domain/ json/ metrics/ providers/ realtime/ runs/ services/ views/ $STORE_API" \
   '^boost/' "http wires the layers below it, never a store implementation"
 [ $fail -eq 0 ] && echo "layer rules hold"
 exit $fail

@@ -20,6 +20,7 @@
 #include "domain/live_tail.h"
 #include "domain/log.h"
 #include "domain/run_lease.h"
+#include "json/json_input.h"
 #include "providers/chain.h"
 #include "store/store_client.h"
 
@@ -64,11 +65,8 @@ std::string Compose(const std::string& base, const std::string& step) {
 
 // Tool arguments as stored on the message: the parsed object, or the raw text if invalid.
 std::string ArgsForRecord(const std::string& raw) {
-  boost::system::error_code ec;
-  json::parse_options opt;
-  opt.max_depth = 64;
-  auto v = json::parse(raw.empty() ? std::string_view("{}") : std::string_view(raw), ec, {}, opt);
-  return ec ? json::serialize(json::value(raw)) : json::serialize(v);
+  auto v = json_input::Parse(raw.empty() ? std::string_view("{}") : std::string_view(raw));
+  return v ? json::serialize(*v) : json::serialize(json::value(raw));
 }
 
 class RunExecution {

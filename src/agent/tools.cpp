@@ -21,6 +21,7 @@
 #include "domain/path.h"
 #include "domain/result.h"
 #include "domain/text.h"
+#include "json/json_input.h"
 #include "services/files.h"
 
 namespace polaris::agent {
@@ -28,7 +29,6 @@ namespace {
 
 namespace json = boost::json;
 
-constexpr std::size_t kMaxArgumentDepth = 64;
 // Above this estimated automaton size a regex is refused (see EstimateRegexCost).
 constexpr std::size_t kMaxRegexCost = 2000;
 // The search runs on the store thread inside a transaction, so it must stay short.
@@ -47,18 +47,14 @@ struct Call {
 Result<json::object> ParseArguments(std::string_view text) {
   // Some models send "" for a tool without parameters.
   if (text.find_first_not_of(" \t\r\n") == std::string_view::npos) return json::object();
-  json::parse_options opt;
-  opt.max_depth = kMaxArgumentDepth;
-  boost::system::error_code ec;
-  json::value v = json::parse(text, ec, {}, opt);
-  if (ec) return Error::BadRequest("The tool arguments are not valid JSON");
-  if (!v.is_object()) return Error::BadRequest("The tool arguments must be a JSON object");
-  return std::move(v.as_object());
+  auto v = json_input::Parse(text);
+  if (!v) return Error::BadRequest("The tool arguments are not valid JSON");
+  if (!v->is_object()) return Error::BadRequest("The tool arguments must be a JSON object");
+  return std::move(v->as_object());
 }
 
 const json::value* Field(const json::object& args, std::string_view key) {
-  auto it = args.find(key);
-  return it == args.end() || it->value().is_null() ? nullptr : &it->value();
+  return json_input::Member(args, key);
 }
 
 Error WrongType(std::string_view key, std::string_view type) {

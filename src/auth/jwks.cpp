@@ -8,6 +8,7 @@
 #include <fstream>
 
 #include "auth/base64url.h"
+#include "json/json_input.h"
 
 namespace polaris {
 namespace {
@@ -37,9 +38,7 @@ Error Invalid(std::string what) {
 }
 
 std::optional<std::string> OptionalString(const json::object& obj, std::string_view name) {
-  const json::value* v = obj.if_contains(name);
-  if (v == nullptr || !v->is_string()) return std::nullopt;
-  return std::string(v->get_string());
+  return json_input::StringMember(obj, name);
 }
 
 // A required base64url member, decoded to raw bytes.
@@ -108,16 +107,9 @@ Result<EvpPkeyPtr> EcP256Key(const json::object& obj) {
 
 Result<Jwks> ParseJwks(std::string_view text) {
   if (text.size() > kMaxJwksBytes) return Invalid("document too large");
-  json::value doc;
-  try {
-    json::parse_options opts;
-    opts.max_depth = 32;
-    boost::system::error_code ec;
-    doc = json::parse(json::string_view(text.data(), text.size()), ec, {}, opts);
-    if (ec) return Invalid("not valid JSON");
-  } catch (const std::exception&) {
-    return Invalid("not valid JSON");
-  }
+  auto parsed = json_input::Parse(text, 32);  // a key set is shallow
+  if (!parsed) return Invalid("not valid JSON");
+  json::value doc = std::move(*parsed);
   const json::object* root = doc.if_object();
   const json::value* keys = root ? root->if_contains("keys") : nullptr;
   if (keys == nullptr || !keys->is_array()) return Invalid("missing \"keys\" array");

@@ -12,6 +12,7 @@
 #include <cmath>
 
 #include "auth/base64url.h"
+#include "json/json_input.h"
 
 namespace polaris {
 namespace {
@@ -20,7 +21,7 @@ namespace json = boost::json;
 
 constexpr std::size_t kMaxTokenBytes = 8 * 1024;
 constexpr double kLeewaySeconds = 30;
-constexpr std::size_t kMaxJsonDepth = 32;
+constexpr int kMaxJsonDepth = 32;  // a token's header and claims are flat
 constexpr std::size_t kHs256Bytes = 32;
 constexpr std::size_t kEs256CoordBytes = 32;
 
@@ -50,22 +51,11 @@ const unsigned char* Bytes(std::string_view s) {
 
 // Parses text that must be a JSON object; nullopt on anything else.
 std::optional<json::object> ParseObject(std::string_view text) {
-  try {
-    json::parse_options opts;
-    opts.max_depth = kMaxJsonDepth;
-    boost::system::error_code ec;
-    json::value v = json::parse(json::string_view(text.data(), text.size()), ec, {}, opts);
-    if (ec || !v.is_object()) return std::nullopt;
-    return std::move(v.get_object());
-  } catch (const std::exception&) {
-    return std::nullopt;
-  }
+  return json_input::ParseObject(text, kMaxJsonDepth);
 }
 
 std::optional<std::string> StringMember(const json::object& obj, std::string_view name) {
-  const json::value* v = obj.if_contains(name);
-  if (v == nullptr || !v->is_string()) return std::nullopt;
-  return std::string(v->get_string());
+  return json_input::StringMember(obj, name);
 }
 
 // A NumericDate claim (seconds, integer or fractional).

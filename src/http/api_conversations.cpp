@@ -21,35 +21,30 @@ awaitable<Response> Create(StoreClient& db, Request& req) {
   if (!project_id) co_return ErrorResponse(project_id.error());
   auto title = OptionalString(*body, "title");
   if (!title) co_return ErrorResponse(title.error());
-  Result<Conversation> created;
-  co_await db.Write([&](Repo& repo) {
-    created = services::CreateConversation(repo, req.user, *project_id, *title, NowMillis());
-    return created.ok();
+  auto created = co_await db.Transact([&](Repo& repo) {
+    return services::CreateConversation(repo, req.user, *project_id, *title, NowMillis());
   });
   if (!created) co_return ErrorResponse(created.error());
   co_return Json(200, {{"conversationId", created->id}});
 }
 
 awaitable<Response> ListForProject(StoreClient& db, Request& req) {
-  Result<std::vector<Conversation>> list;
-  co_await db.Read(
-      [&](Repo& repo) { list = services::ListConversations(repo, req.user, req.params["id"]); });
+  auto list = co_await db.Query(
+      [&](Repo& repo) { return services::ListConversations(repo, req.user, req.params["id"]); });
   if (!list) co_return ErrorResponse(list.error());
   co_return Json(200, views::ToJsonArray(*list));
 }
 
 awaitable<Response> Get(StoreClient& db, Request& req) {
-  Result<Conversation> conv;
-  co_await db.Read(
-      [&](Repo& repo) { conv = services::OwnedConversation(repo, req.user, req.params["id"]); });
+  auto conv = co_await db.Query(
+      [&](Repo& repo) { return services::OwnedConversation(repo, req.user, req.params["id"]); });
   if (!conv) co_return ErrorResponse(conv.error());
   co_return Json(200, views::ToJson(*conv));
 }
 
 awaitable<Response> Messages(StoreClient& db, Request& req) {
-  Result<std::vector<Message>> list;
-  co_await db.Read(
-      [&](Repo& repo) { list = services::ListMessages(repo, req.user, req.params["id"]); });
+  auto list = co_await db.Query(
+      [&](Repo& repo) { return services::ListMessages(repo, req.user, req.params["id"]); });
   if (!list) co_return ErrorResponse(list.error());
   co_return Json(200, views::ToJsonArray(*list));
 }

@@ -71,9 +71,8 @@ awaitable<void> StreamEvents(std::shared_ptr<realtime::ConversationLog> log,
 
 awaitable<Response> Events(StoreClient& db, realtime::ConversationEvents& events,
                            UserSlots& streams, Request& req) {
-  Result<Conversation> conv;
-  co_await db.Read(
-      [&](Repo& repo) { conv = services::OwnedConversation(repo, req.user, req.params["id"]); });
+  auto conv = co_await db.Query(
+      [&](Repo& repo) { return services::OwnedConversation(repo, req.user, req.params["id"]); });
   if (!conv) co_return ErrorResponse(conv.error());
   const int max_streams = CurrentLimits().max_streams_per_user;
   std::shared_ptr<UserSlots::Lease> lease = streams.TryAcquire(req.user, max_streams);

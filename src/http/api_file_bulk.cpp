@@ -41,10 +41,8 @@ awaitable<Response> Import(StoreClient& db, Request& req) {
   if (!body) co_return ErrorResponse(body.error());
   auto files = ParseFiles(*body);
   if (!files) co_return ErrorResponse(files.error());
-  Result<services::ImportResult> result;
-  co_await db.Write([&](Repo& repo) {
-    result = services::ImportFilesForUser(repo, req.user, req.params["id"], *files, NowMillis());
-    return result.ok();
+  auto result = co_await db.Transact([&](Repo& repo) {
+    return services::ImportFilesForUser(repo, req.user, req.params["id"], *files, NowMillis());
   });
   if (!result) co_return ErrorResponse(result.error());
   json::array skipped;
@@ -53,9 +51,8 @@ awaitable<Response> Import(StoreClient& db, Request& req) {
 }
 
 awaitable<Response> Export(StoreClient& db, Request& req) {
-  Result<std::vector<services::PathedFile>> tree;
-  co_await db.Read(
-      [&](Repo& repo) { tree = services::ExportTreeForUser(repo, req.user, req.params["id"]); });
+  auto tree = co_await db.Query(
+      [&](Repo& repo) { return services::ExportTreeForUser(repo, req.user, req.params["id"]); });
   if (!tree) co_return ErrorResponse(tree.error());
   json::array files;
   for (const auto& f : *tree) {

@@ -14,9 +14,8 @@ namespace {
 using boost::asio::awaitable;
 
 awaitable<Response> List(StoreClient& db, Request& req) {
-  Result<std::vector<FileNode>> files;
-  co_await db.Read(
-      [&](Repo& repo) { files = services::ListFilesForUser(repo, req.user, req.params["id"]); });
+  auto files = co_await db.Query(
+      [&](Repo& repo) { return services::ListFilesForUser(repo, req.user, req.params["id"]); });
   if (!files) co_return ErrorResponse(files.error());
   co_return Json(200, views::ToJsonArray(*files));
 }
@@ -24,9 +23,8 @@ awaitable<Response> List(StoreClient& db, Request& req) {
 awaitable<Response> ReadContent(StoreClient& db, Request& req) {
   auto path = req.query.find("path");
   if (path == req.query.end()) co_return ErrorResponse(400, "Missing query parameter: path");
-  Result<FileNode> file;
-  co_await db.Read([&](Repo& repo) {
-    file = services::ReadFileForUser(repo, req.user, req.params["id"], path->second);
+  auto file = co_await db.Query([&](Repo& repo) {
+    return services::ReadFileForUser(repo, req.user, req.params["id"], path->second);
   });
   if (!file) co_return ErrorResponse(file.error());
   co_return Json(
@@ -40,11 +38,9 @@ awaitable<Response> WriteContent(StoreClient& db, Request& req) {
   if (!path) co_return ErrorResponse(path.error());
   auto content = RequireString(*body, "content");
   if (!content) co_return ErrorResponse(content.error());
-  Result<FileNode> file;
-  co_await db.Write([&](Repo& repo) {
-    file =
-        services::WriteFileForUser(repo, req.user, req.params["id"], *path, *content, NowMillis());
-    return file.ok();
+  auto file = co_await db.Transact([&](Repo& repo) {
+    return services::WriteFileForUser(repo, req.user, req.params["id"], *path, *content,
+                                      NowMillis());
   });
   if (!file) co_return ErrorResponse(file.error());
   co_return Json(200, {{"fileId", file->id}});
@@ -55,10 +51,8 @@ awaitable<Response> CreateFolder(StoreClient& db, Request& req) {
   if (!body) co_return ErrorResponse(body.error());
   auto path = RequireString(*body, "path");
   if (!path) co_return ErrorResponse(path.error());
-  Result<FileNode> folder;
-  co_await db.Write([&](Repo& repo) {
-    folder = services::CreateFolderForUser(repo, req.user, req.params["id"], *path, NowMillis());
-    return folder.ok();
+  auto folder = co_await db.Transact([&](Repo& repo) {
+    return services::CreateFolderForUser(repo, req.user, req.params["id"], *path, NowMillis());
   });
   if (!folder) co_return ErrorResponse(folder.error());
   co_return Json(200, {{"fileId", folder->id}});
@@ -72,21 +66,17 @@ awaitable<Response> Update(StoreClient& db, Request& req) {
   auto content = OptionalString(*body, "content");
   if (!content) co_return ErrorResponse(content.error());
   if (!*name && !*content) co_return ErrorResponse(400, "Body must contain 'name' or 'content'");
-  Status st;
-  co_await db.Write([&](Repo& repo) {
-    st = services::UpdateFileForUser(repo, req.user, req.params["id"], {*name, *content},
-                                     NowMillis());
-    return st.ok();
+  auto st = co_await db.Transact([&](Repo& repo) {
+    return services::UpdateFileForUser(repo, req.user, req.params["id"], {*name, *content},
+                                       NowMillis());
   });
   if (!st) co_return ErrorResponse(st.error());
   co_return Success();
 }
 
 awaitable<Response> Delete(StoreClient& db, Request& req) {
-  Status st;
-  co_await db.Write([&](Repo& repo) {
-    st = services::DeleteFileForUser(repo, req.user, req.params["id"], NowMillis());
-    return st.ok();
+  auto st = co_await db.Transact([&](Repo& repo) {
+    return services::DeleteFileForUser(repo, req.user, req.params["id"], NowMillis());
   });
   if (!st) co_return ErrorResponse(st.error());
   co_return Success();

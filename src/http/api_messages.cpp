@@ -42,14 +42,14 @@ awaitable<Response> Post(AppContext& app, Request& req) {
     return TakeOrRefuse(app.message_rate, req.user, CurrentLimits().messages_per_minute, "messages",
                         "messages_per_minute");
   };
-  Result<services::PostedMessage> posted;
-  co_await app.db.Write([&](Repo& repo) {
-    posted =
-        services::PostMessage(repo, req.user, *conversation_id, *text, key, NowMillis(), admit);
-    // A replayed answer keeps nothing: a request that lost the race to its twin on another
-    // process may have written its user message before it found the twin's answer.
-    return posted.ok() && !posted->replayed;
-  });
+  // A replayed answer keeps nothing: a request that lost the race to its twin on another
+  // process may have written its user message before it found the twin's answer.
+  auto posted = co_await app.db.Transact(
+      [&](Repo& repo) {
+        return services::PostMessage(repo, req.user, *conversation_id, *text, key, NowMillis(),
+                                     admit);
+      },
+      [](const Result<services::PostedMessage>& r) { return r.ok() && !r->replayed; });
   if (!posted) co_return ErrorResponse(posted.error());
   if (!posted->replayed) {
     app.runs.Enqueue(posted->run_id);
@@ -68,12 +68,10 @@ awaitable<Response> Cancel(AppContext& app, Request& req) {
   if (!body) co_return ErrorResponse(body.error());
   auto message_id = RequireString(*body, "messageId");
   if (!message_id) co_return ErrorResponse(message_id.error());
-  Result<services::CancelOutcome> out;
-  co_await app.db.Write([&](Repo& repo) {
+  auto out = co_await app.db.Transact([&](Repo& repo) {
     // Read in the job: the text shown up to the moment the cancel commits.
-    out = services::CancelMessage(repo, req.user, *message_id, NowMillis(),
-                                  app.tail.Content(*message_id));
-    return out.ok();
+    return services::CancelMessage(repo, req.user, *message_id, NowMillis(),
+                                   app.tail.Content(*message_id));
   });
   if (!out) co_return ErrorResponse(out.error());
   // The message is already final in the store; this stops the provider stream and tools.
@@ -98,9 +96,8 @@ boost::json::value RunJson(const Run& r) {
 }
 
 awaitable<Response> GetRun(AppContext& app, Request& req) {
-  Result<Run> run;
-  co_await app.db.Read(
-      [&](Repo& repo) { run = services::GetRunForUser(repo, req.user, req.params["id"]); });
+  auto run = co_await app.db.Query(
+      [&](Repo& repo) { return services::GetRunForUser(repo, req.user, req.params["id"]); });
   if (!run) co_return ErrorResponse(run.error());
   co_return Json(200, RunJson(*run));
 }

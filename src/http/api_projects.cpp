@@ -19,11 +19,8 @@ awaitable<Response> Create(StoreClient& db, Request& req) {
   if (!body) co_return ErrorResponse(body.error());
   auto name = RequireString(*body, "name");
   if (!name) co_return ErrorResponse(name.error());
-  Result<Project> created;
-  co_await db.Write([&](Repo& repo) {
-    created = services::CreateProject(repo, req.user, *name, NowMillis());
-    return created.ok();
-  });
+  auto created = co_await db.Transact(
+      [&](Repo& repo) { return services::CreateProject(repo, req.user, *name, NowMillis()); });
   if (!created) co_return ErrorResponse(created.error());
   co_return Json(200, {{"projectId", created->id}});
 }
@@ -35,9 +32,8 @@ awaitable<Response> List(StoreClient& db, Request& req) {
 }
 
 awaitable<Response> Get(StoreClient& db, Request& req) {
-  Result<Project> project;
-  co_await db.Read(
-      [&](Repo& repo) { project = services::OwnedProject(repo, req.user, req.params["id"]); });
+  auto project = co_await db.Query(
+      [&](Repo& repo) { return services::OwnedProject(repo, req.user, req.params["id"]); });
   if (!project) co_return ErrorResponse(project.error());
   co_return Json(200, views::ToJson(*project));
 }
@@ -47,21 +43,16 @@ awaitable<Response> Rename(StoreClient& db, Request& req) {
   if (!body) co_return ErrorResponse(body.error());
   auto name = RequireString(*body, "name");
   if (!name) co_return ErrorResponse(name.error());
-  Status st;
-  co_await db.Write([&](Repo& repo) {
-    st = services::RenameProject(repo, req.user, req.params["id"], *name, NowMillis());
-    return st.ok();
+  auto st = co_await db.Transact([&](Repo& repo) {
+    return services::RenameProject(repo, req.user, req.params["id"], *name, NowMillis());
   });
   if (!st) co_return ErrorResponse(st.error());
   co_return Success();
 }
 
 awaitable<Response> Delete(StoreClient& db, Request& req, const std::string& id) {
-  Status st;
-  co_await db.Write([&](Repo& repo) {
-    st = services::DeleteProject(repo, req.user, id);
-    return st.ok();
-  });
+  auto st =
+      co_await db.Transact([&](Repo& repo) { return services::DeleteProject(repo, req.user, id); });
   if (!st) co_return ErrorResponse(st.error());
   co_return Success();
 }

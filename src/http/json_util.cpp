@@ -1,19 +1,16 @@
 #include "http/json_util.h"
 
-#include <boost/json/monotonic_resource.hpp>
-#include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
+
+#include "json/json_input.h"
 
 namespace polaris::http {
 
 Result<boost::json::object> ParseObjectBody(std::string_view body) {
-  boost::json::parse_options opt;
-  opt.max_depth = kMaxJsonDepth;
-  boost::system::error_code ec;
-  boost::json::value v = boost::json::parse(body, ec, {}, opt);
-  if (ec) return Error::BadRequest("Invalid JSON body");
-  if (!v.is_object()) return Error::BadRequest("Request body must be a JSON object");
-  return std::move(v.as_object());
+  auto v = json_input::Parse(body);
+  if (!v) return Error::BadRequest("Invalid JSON body");
+  if (!v->is_object()) return Error::BadRequest("Request body must be a JSON object");
+  return std::move(v->as_object());
 }
 
 Result<std::string> RequireString(const boost::json::object& obj, std::string_view key) {

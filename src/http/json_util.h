@@ -12,8 +12,6 @@
 
 namespace polaris::http {
 
-constexpr std::size_t kMaxJsonDepth = 64;
-
 // Parses a request body that must be a JSON object (depth-limited, strict UTF-8).
 Result<boost::json::object> ParseObjectBody(std::string_view body);
 Result<std::string> RequireString(const boost::json::object& obj, std::string_view key);

@@ -5,6 +5,8 @@
 #include <exception>
 #include <utility>
 
+#include "json/json_input.h"
+
 namespace polaris::providers {
 namespace json = boost::json;
 namespace {
@@ -219,11 +221,8 @@ CompletionStream::Update CompletionStream::OnData(std::string_view data) {
 
 std::optional<std::string> CompletionStream::Apply(std::string_view payload,
                                                    std::string& new_text) {
-  json::parse_options options;
-  options.max_depth = 64;
-  boost::system::error_code ec;
-  json::value root = json::parse(payload, ec, json::storage_ptr(), options);
-  const json::object* chunk = ec ? nullptr : root.if_object();
+  auto parsed = json_input::Parse(payload);
+  const json::object* chunk = parsed ? parsed->if_object() : nullptr;
   if (!chunk) return "malformed stream chunk";
 
   if (const json::string* model = StringField(*chunk, "model"); model && model_.empty()) {
@@ -302,3 +301,4 @@ std::vector<AccumulatedToolCall> CompletionStream::tool_calls() const {
 }
 
 }  // namespace polaris::providers
+#include "json/json_input.h"

@@ -16,6 +16,7 @@
 #include "domain/limits.h"
 #include "domain/log.h"
 #include "domain/text.h"
+#include "json/json_input.h"
 #include "realtime/commit_clock.h"
 #include "realtime/convex_encoding.h"
 #include "realtime/function_call.h"
@@ -30,7 +31,6 @@ using namespace std::chrono_literals;
 namespace {
 constexpr auto kPingAfter = 15s;
 constexpr std::size_t kMaxOutbox = 1024;  // frames a client left unread: it is dropped
-constexpr std::size_t kMaxJsonDepth = 64;
 constexpr std::size_t kMaxUdfPath = 256;
 // How long a stored mutation answer is given again (a reconnect is a matter of seconds).
 constexpr Millis kStoredAnswerTtlMs = 3600 * 1000;
@@ -64,22 +64,10 @@ const json::value* Field(const json::object& o, std::string_view key) {
   return it == o.end() ? nullptr : &it->value();
 }
 std::optional<std::int64_t> IntField(const json::object& o, std::string_view key) {
-  const auto* v = Field(o, key);
-  if (!v) return std::nullopt;
-  if (v->is_int64()) return v->as_int64();
-  if (v->is_uint64() && v->as_uint64() <= INT64_MAX)
-    return static_cast<std::int64_t>(v->as_uint64());
-  if (v->is_double()) {
-    double d = v->as_double();
-    if (d >= 0 && d <= 9007199254740991.0 && d == static_cast<double>(static_cast<std::int64_t>(d)))
-      return static_cast<std::int64_t>(d);
-  }
-  return std::nullopt;
+  return json_input::IntegerMember(o, key);
 }
 std::optional<std::string> StringField(const json::object& o, std::string_view key) {
-  const auto* v = Field(o, key);
-  if (!v || !v->is_string()) return std::nullopt;
-  return std::string(v->as_string());
+  return json_input::StringMember(o, key);
 }
 std::optional<json::object> ArgsOf(const json::object& msg) {
   return ArgsFromWire(Field(msg, "args"));
@@ -119,15 +107,12 @@ void SyncSession::OnQueryResult(std::int64_t query_id, QueryResultPtr result) {
 
 asio::awaitable<void> SyncSession::Handle(std::string_view text) {
   if (closing_) co_return;
-  json::parse_options opts;
-  opts.max_depth = kMaxJsonDepth;
-  boost::system::error_code ec;
-  json::value v = json::parse(text, ec, {}, opts);
-  if (ec || !v.is_object()) {
+  auto parsed = json_input::ParseObject(text);
+  if (!parsed) {
     Fatal("Malformed message: expected one JSON object per text frame");
     co_return;
   }
-  const auto& msg = v.as_object();
+  const auto& msg = *parsed;
   auto type = StringField(msg, "type");
   if (!type) {
     Fatal("Malformed message: missing \"type\"");

@@ -128,6 +128,15 @@ bool NameLess(const std::string& a, const std::string& b) {
   return b < a;  // same letters: 'a' (0x61) sorts before 'A' (0x41)
 }
 
+// The one order of a folder's listing, for the IDE and the agent alike: folders first, then
+// names as NameLess orders them (the order the original's file tree showed).
+void SortListing(std::vector<FileNode>& children) {
+  std::sort(children.begin(), children.end(), [](const FileNode& a, const FileNode& b) {
+    bool a_folder = a.type == FileType::kFolder, b_folder = b.type == FileType::kFolder;
+    return a_folder != b_folder ? a_folder : NameLess(a.name, b.name);
+  });
+}
+
 std::string AlreadyExistsHere(FileType type) {
   return std::string("A ") + ToString(type) + " with this name already exists in this location";
 }
@@ -154,6 +163,23 @@ Status CheckRenameFits(Repo& repo, const FileNode& node, const std::string& new_
     return Error::BadRequest("Invalid path: the new name would make a path longer than " +
                              std::to_string(kMaxPathBytes) + " bytes");
   }
+  return Ok();
+}
+
+// Renames `node` in place (the caller stores it): the one rename of the agent's rename_file,
+// the REST PATCH and Convex files:renameFile. Same name: nothing to do. A sibling with the
+// name: 409, said as the original did ("A file with this name already exists in this
+// location"). Every path below the node must stay within the path limit.
+Status Rename(Repo& repo, FileNode& node, const std::string& raw_name) {
+  auto normalized = NormalizeName(raw_name);
+  if (!normalized) return normalized.error();
+  const std::string& new_name = *normalized;
+  if (new_name == node.name) return Ok();
+  if (auto sibling = repo.FindChild(node.project_id, node.parent_id, new_name)) {
+    return Error::Conflict(AlreadyExistsHere(sibling->type));
+  }
+  if (auto st = CheckRenameFits(repo, node, new_name); !st) return st;
+  node.name = new_name;
   return Ok();
 }
 
@@ -247,10 +273,7 @@ Result<std::vector<FileNode>> ListFolderAtPath(Repo& repo, const std::string& pr
     folder_id = node->id;
   }
   auto children = repo.ListChildren(project_id, folder_id);
-  std::sort(children.begin(), children.end(), [](const FileNode& a, const FileNode& b) {
-    bool a_folder = a.type == FileType::kFolder, b_folder = b.type == FileType::kFolder;
-    return a_folder != b_folder ? a_folder : a.name < b.name;
-  });
+  SortListing(children);
   return children;
 }
 
@@ -267,16 +290,9 @@ Result<FileNode> RenameAtPath(Repo& repo, const std::string& project_id, const s
                               const std::string& raw_name, Millis now) {
   auto node = ExistingNode(repo, project_id, path);
   if (!node) return node.error();
-  auto normalized = NormalizeName(raw_name);
-  if (!normalized) return normalized.error();
-  const std::string& new_name = *normalized;
-  if (node->name == new_name) return node;
-  if (auto st = CheckRenameFits(repo, *node, new_name); !st) return st.error();
-  if (repo.FindChild(project_id, node->parent_id, new_name)) {
-    return Error::Conflict("A file or folder named '" + new_name +
-                           "' already exists in this location");
-  }
-  node->name = new_name;
+  const std::string old_name = node->name;
+  if (auto st = Rename(repo, *node, raw_name); !st) return st.error();
+  if (node->name == old_name) return node;
   node->updated_at = std::max(now, node->updated_at);
   repo.UpdateFile(*node);
   repo.TouchProject(project_id, now);
@@ -339,16 +355,7 @@ Status UpdateFileForUser(Repo& repo, const std::string& user, const std::string&
   auto file = OwnedFile(repo, user, file_id);
   if (!file) return file.error();
   if (update.name) {
-    auto name = NormalizeName(*update.name);
-    if (!name) return name.error();
-    if (*name != file->name) {
-      if (repo.FindChild(file->project_id, file->parent_id, *name)) {
-        return Error::Conflict("A file or folder named '" + *name +
-                               "' already exists in this location");
-      }
-      if (auto st = CheckRenameFits(repo, *file, *name); !st) return st;
-      file->name = *name;
-    }
+    if (auto st = Rename(repo, *file, *update.name); !st) return st;
   }
   if (update.content) {
     if (file->type == FileType::kFolder) return Error::BadRequest("A folder has no content");
@@ -415,15 +422,9 @@ Status RenameFileForUser(Repo& repo, const std::string& user, const std::string&
                          const std::string& raw_name, Millis now) {
   auto file = OwnedFile(repo, user, file_id);
   if (!file) return file.error();
-  auto normalized = NormalizeName(raw_name);
-  if (!normalized) return normalized.error();
-  const std::string& new_name = *normalized;
-  if (new_name == file->name) return Ok();
-  if (auto sibling = repo.FindChild(file->project_id, file->parent_id, new_name)) {
-    return Error::Conflict(AlreadyExistsHere(sibling->type));
-  }
-  if (auto st = CheckRenameFits(repo, *file, new_name); !st) return st;
-  file->name = new_name;
+  const std::string old_name = file->name;
+  if (auto st = Rename(repo, *file, raw_name); !st) return st;
+  if (file->name == old_name) return Ok();
   file->updated_at = std::max(now, file->updated_at);
   repo.UpdateFile(*file);
   repo.TouchProject(file->project_id, now);
@@ -445,10 +446,7 @@ Result<std::vector<FileNode>> ListFolderForUser(Repo& repo, const std::string& u
     if (auto st = CheckId(*parent_id, Table::kFile, "parentId"); !st) return st.error();
   }
   auto children = repo.ListChildren(project_id, parent_id);
-  std::sort(children.begin(), children.end(), [](const FileNode& a, const FileNode& b) {
-    bool a_folder = a.type == FileType::kFolder, b_folder = b.type == FileType::kFolder;
-    return a_folder != b_folder ? a_folder : NameLess(a.name, b.name);
-  });
+  SortListing(children);
   return children;
 }
 
