@@ -1,6 +1,6 @@
 #pragma once
-// The tools the assistant may call on its project's files (interface.md, "Tools the assistant
-// may call"). They act on the stored file tree only, never on the host file system.
+// The tools the assistant may call on its project's files (their schemas: ToolDefinitions
+// below). They act on the stored file tree only, never on the host file system.
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 #include <cstddef>

@@ -1,5 +1,5 @@
 #pragma once
-// Command-line and environment configuration (interface.md "Running it").
+// Command-line and environment configuration (README, "Configuration").
 #include <optional>
 #include <string>
 

@@ -1,5 +1,6 @@
-// The Convex HTTP API used by ConvexHttpClient (convex-protocol.md §8): /api/query,
-// /api/mutation, /api/function, /api/query_ts, /api/query_at_ts; /api/action answers an error.
+// The Convex HTTP API used by ConvexHttpClient (the `convex` npm package's HTTP client):
+// /api/query, /api/mutation, /api/function, /api/query_ts, /api/query_at_ts; /api/action answers an
+// error.
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json/serialize.hpp>
 

@@ -1,7 +1,8 @@
 #pragma once
 // Accumulates one OpenAI-style chat-completions stream (the `data:` payloads of its SSE events)
 // into answer text, tool calls, finish reason and usage. Pure and tolerant of the variations
-// of OpenRouter's routed providers and Cerebras; see /work/shared/spec/providers.md.
+// of OpenRouter's routed providers and Cerebras (content deltas, tool-call fragments by index,
+// error chunks, usage in the last chunk).
 #include <cstdint>
 #include <map>
 #include <optional>

@@ -1,5 +1,5 @@
 #pragma once
-// The Convex functions this server exposes (interface.md "Real-time"): queries and mutations
+// The Convex functions this server exposes (README, "Live updates"): queries and mutations
 // by their udf path, with the original app's names as aliases. Each runs synchronously inside
 // one store transaction on a store thread, over the services layer.
 #include <boost/json/object.hpp>

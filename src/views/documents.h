@@ -1,5 +1,5 @@
 #pragma once
-// Documents as clients see them (interface.md "Documents"): domain values to JSON.
+// Documents as clients see them (README, "API walk-through"): domain values to JSON.
 #include <boost/json/value.hpp>
 #include <vector>
 
