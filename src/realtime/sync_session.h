@@ -1,7 +1,7 @@
 #pragma once
-// One Convex sync session (one WebSocket connection): the protocol state machine of
-// the protocol of the `convex` npm client, independent of the socket. The transport feeds client
-// frames to Handle() one at a time and sends what NextFrame() returns until it returns nullopt.
+// One Convex sync session (one WebSocket connection): the state machine of the sync protocol
+// the `convex` npm client speaks, independent of the socket. The transport feeds client frames
+// to Handle() one at a time and sends what NextFrame() returns until it returns nullopt.
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/steady_timer.hpp>
