@@ -7,6 +7,8 @@
 #include <cstdint>
 #include <cstdlib>
 
+#include "domain/clock.h"
+
 namespace polaris {
 namespace {
 constexpr std::string_view kAlphabet = "abcdefghijklmnopqrstuvwxyz234567";
@@ -52,10 +54,7 @@ const char* TableTag(Table table) {
 std::string NewId(Table table) {
   unsigned char bytes[kRandomLen];
   SecureRandom(bytes, sizeof bytes);
-  const auto ms =
-      static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                     std::chrono::system_clock::now().time_since_epoch())
-                                     .count());
+  const auto ms = static_cast<std::uint64_t>(NowMillis());
   std::string id = TableTag(table);
   id += '_';
   for (std::size_t i = kTimeLen; i-- > 0;) id += kSortedAlphabet[(ms >> (5 * i)) & 31u];

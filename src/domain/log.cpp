@@ -6,6 +6,8 @@
 #include <ctime>
 #include <mutex>
 
+#include "domain/clock.h"
+
 namespace polaris {
 namespace {
 std::atomic<int> g_level{static_cast<int>(LogLevel::kInfo)};
@@ -119,9 +121,7 @@ std::string FormatLogLine(long long unix_millis, LogLevel level, std::string_vie
 
 void Log(LogLevel level, std::string_view msg, std::initializer_list<LogField> fields) {
   if (!LogEnabled(level)) return;
-  const long long now = std::chrono::duration_cast<std::chrono::milliseconds>(
-                            std::chrono::system_clock::now().time_since_epoch())
-                            .count();
+  const long long now = NowMillis();
   std::string line = FormatLogLine(now, level, msg, fields);
   std::lock_guard lock(g_mu);
   if (g_sink) {

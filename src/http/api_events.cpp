@@ -6,6 +6,7 @@
 #include <charconv>
 #include <chrono>
 
+#include "domain/clock.h"
 #include "domain/limits.h"
 #include "domain/user_slots.h"
 #include "http/api.h"
@@ -27,10 +28,6 @@ std::optional<std::int64_t> ParseEventId(std::string_view text) {
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
   if (ec != std::errc() || end != text.data() + text.size() || text.empty()) return std::nullopt;
   return v;
-}
-
-double NowSeconds() {
-  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
 // Streams the log until the peer leaves, the server stops, or the token that opened the

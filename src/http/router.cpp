@@ -6,6 +6,7 @@
 #include <iostream>
 
 #include "auth/jwt.h"
+#include "domain/clock.h"
 #include "domain/log.h"
 #include "http/json_util.h"
 #include "store/store.h"
@@ -45,9 +46,8 @@ int Specificity(const std::vector<std::string>& segments) {
   return literal;
 }
 
-std::int64_t NowSeconds() {
-  using namespace std::chrono;
-  return duration_cast<seconds>(system_clock::now().time_since_epoch()).count();
+std::int64_t NowWholeSeconds() {
+  return static_cast<std::int64_t>(NowSeconds());
 }
 
 }  // namespace
@@ -80,7 +80,7 @@ Result<VerifiedToken> Router::AuthenticatedUser(std::string_view authorization) 
   if (authorization.size() <= kBearer.size() || !authorization.starts_with(kBearer)) {
     return Error{ErrorCode::kUnauthorized, "Unauthorized", {}};
   }
-  return verifier_.VerifyClaims(authorization.substr(kBearer.size()), NowSeconds());
+  return verifier_.VerifyClaims(authorization.substr(kBearer.size()), NowWholeSeconds());
 }
 
 const Router::Route* Router::Probe(std::string_view method, std::string_view target) const {

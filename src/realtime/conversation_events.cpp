@@ -5,6 +5,8 @@
 #include <boost/json/serialize.hpp>
 #include <chrono>
 
+#include "domain/clock.h"
+
 namespace polaris::realtime {
 namespace asio = boost::asio;
 namespace json = boost::json;
@@ -39,10 +41,7 @@ std::string Frame(std::int64_t id, std::string_view event, std::string_view data
 
 std::int64_t FirstEventIdFromClock() {
   // Ids start from the clock (ms * 1000), so they keep growing across restarts too.
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-             .count() *
-         1000;
+  return NowMillis() * 1000;
 }
 }  // namespace
 

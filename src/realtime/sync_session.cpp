@@ -319,8 +319,7 @@ void SyncSession::ArmExpiry(double valid_until_seconds) {
   const auto generation = ++auth_generation_;
   expiry_.cancel();
   if (user_.empty()) return;
-  const double now =
-      std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+  const double now = NowSeconds();
   // Waits at most a day at a time: far-future (or absurd) expiries must not overflow the clock.
   constexpr double kMaxWaitSeconds = 86400;
   const double wait = std::clamp(valid_until_seconds - now, 0.0, kMaxWaitSeconds);
@@ -329,8 +328,7 @@ void SyncSession::ArmExpiry(double valid_until_seconds) {
                       valid_until_seconds](const boost::system::error_code& ec) {
     auto self = weak.lock();
     if (ec || !self || self->closing_ || generation != self->auth_generation_) return;
-    const double now =
-        std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+    const double now = NowSeconds();
     if (now < valid_until_seconds) {
       self->ArmExpiry(valid_until_seconds);  // only a day went by: keep waiting
       return;
