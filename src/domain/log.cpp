@@ -133,6 +133,17 @@ void Log(LogLevel level, std::string_view msg, std::initializer_list<LogField> f
   std::fflush(stderr);
 }
 
+std::string DescribeException(const std::exception_ptr& e) {
+  if (!e) return {};
+  try {
+    std::rethrow_exception(e);
+  } catch (const std::exception& ex) {
+    return ex.what();
+  } catch (...) {
+    return "unknown error";
+  }
+}
+
 void SetLogSink(std::function<void(std::string_view line)> sink) {
   std::lock_guard lock(g_mu);
   g_sink = std::move(sink);

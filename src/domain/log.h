@@ -3,6 +3,7 @@
 // each line carrying the id of the request or run it is about. `--log-level` (or
 // POLARIS_LOG_LEVEL) sets the least level written; lines below it cost one comparison.
 #include <concepts>
+#include <exception>
 #include <functional>
 #include <initializer_list>
 #include <optional>
@@ -49,6 +50,10 @@ inline void LogWarn(std::string_view msg, std::initializer_list<LogField> fields
 inline void LogError(std::string_view msg, std::initializer_list<LogField> fields = {}) {
   Log(LogLevel::kError, msg, fields);
 }
+
+// The message of a caught exception, for a log field ("unknown error" when it is not a
+// std::exception).
+std::string DescribeException(const std::exception_ptr& e);
 
 // The line as it would be written (no newline), for tests and for Log itself.
 std::string FormatLogLine(long long unix_millis, LogLevel level, std::string_view msg,

@@ -208,13 +208,8 @@ void PgStore::WriterLoop(Connection& db) {
       RunBatch(db, repo, batch, errors, deferred, topics);
     } catch (...) {
       commit_error = std::current_exception();
-      try {
-        std::rethrow_exception(commit_error);
-      } catch (const std::exception& e) {
-        LogWarn("write batch failed",
-                {{"jobs", static_cast<long long>(batch.size())}, {"error", e.what()}});
-      } catch (...) {
-      }
+      LogWarn("write batch failed", {{"jobs", static_cast<long long>(batch.size())},
+                                     {"error", DescribeException(commit_error)}});
       RollbackQuietly(db);
     }
     if (!commit_error && listener_ && !topics.empty()) listener_(std::move(topics));

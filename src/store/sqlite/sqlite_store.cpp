@@ -139,13 +139,8 @@ void SqliteStore::WriterLoop() {
       ++commits_;
     } catch (...) {
       commit_error = std::current_exception();
-      try {
-        std::rethrow_exception(commit_error);
-      } catch (const std::exception& e) {
-        LogWarn("write batch failed",
-                {{"jobs", static_cast<long long>(batch.size())}, {"error", e.what()}});
-      } catch (...) {
-      }
+      LogWarn("write batch failed", {{"jobs", static_cast<long long>(batch.size())},
+                                     {"error", DescribeException(commit_error)}});
       try {
         db.Exec("ROLLBACK");
       } catch (...) {

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <boost/json/parse.hpp>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -57,5 +58,16 @@ TEST(Log, LevelsFilterAndParse) {
   EXPECT_EQ(json::parse(lines[1]).as_object().at("level").as_string(), "error");
 }
 
+}  // namespace
+}  // namespace polaris
+
+namespace polaris {
+namespace {
+TEST(Log, DescribeExceptionGivesTheCause) {
+  EXPECT_EQ(DescribeException(std::make_exception_ptr(std::runtime_error("disk full"))),
+            "disk full");
+  EXPECT_EQ(DescribeException(std::make_exception_ptr(42)), "unknown error");
+  EXPECT_EQ(DescribeException(nullptr), "");
+}
 }  // namespace
 }  // namespace polaris
