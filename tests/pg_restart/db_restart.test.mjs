@@ -107,7 +107,10 @@ describe('the database restarts under load', {
     const mock = await startMock('restart-mock');
     const db = createPgDatabase();
     const secret = randomSecret();
-    const env = { ...providerEnv(mock), POLARIS_RUN_LEASE_MS: LEASE_MS, POLARIS_MAX_REQUESTS_PER_USER: 128 };
+    const env = { ...providerEnv(mock), POLARIS_RUN_LEASE_MS: LEASE_MS, POLARIS_MAX_REQUESTS_PER_USER: 128,
+      // The loops create a project every fifth round, for as long as the stop takes (it checkpoints
+      // first): the quota is not what this test is about.
+      POLARIS_MAX_PROJECTS_PER_USER: 100000 };
     const servers = [];
     const state = { stop: false, log: [] };
     let loops = [];
