@@ -62,27 +62,59 @@ MutationLog::Claim MutationLog::Begin(const std::string& session_id, std::int64_
 
 void MutationLog::Finish(const std::string& session_id, std::int64_t request_id,
                          std::string response) {
-  std::lock_guard lock(mu_);
-  auto& s = Touch(session_id, std::chrono::steady_clock::now());
-  auto& slot = s.requests[request_id];
-  const std::size_t before = AnswerBytes(slot);
-  slot = std::move(response);
-  const std::size_t after = AnswerBytes(slot);
-  s.bytes += after - before;
-  bytes_ += after - before;
-  EvictOverBudget(session_id);
+  std::vector<std::function<void()>> wake;
+  {
+    std::lock_guard lock(mu_);
+    auto& s = Touch(session_id, std::chrono::steady_clock::now());
+    auto& slot = s.requests[request_id];
+    const std::size_t before = AnswerBytes(slot);
+    slot = std::move(response);
+    const std::size_t after = AnswerBytes(slot);
+    s.bytes += after - before;
+    bytes_ += after - before;
+    EvictOverBudget(session_id);
+    wake = TakeWakers(session_id, request_id);
+  }
+  for (auto& w : wake) w();
 }
 
 void MutationLog::Abandon(const std::string& session_id, std::int64_t request_id) {
+  std::vector<std::function<void()>> wake;
+  {
+    std::lock_guard lock(mu_);
+    wake = TakeWakers(session_id, request_id);
+    auto it = sessions_.find(session_id);
+    if (it != sessions_.end()) {
+      if (auto r = it->second.requests.find(request_id); r != it->second.requests.end()) {
+        const std::size_t b = AnswerBytes(r->second);
+        it->second.bytes -= b;
+        bytes_ -= b;
+        it->second.requests.erase(r);
+      }
+    }
+  }
+  for (auto& w : wake) w();
+}
+
+bool MutationLog::OnSettled(const std::string& session_id, std::int64_t request_id,
+                            std::function<void()> wake) {
   std::lock_guard lock(mu_);
   auto it = sessions_.find(session_id);
-  if (it == sessions_.end()) return;
+  if (it == sessions_.end()) return false;
   auto r = it->second.requests.find(request_id);
-  if (r == it->second.requests.end()) return;
-  const std::size_t b = AnswerBytes(r->second);
-  it->second.bytes -= b;
-  bytes_ -= b;
-  it->second.requests.erase(r);
+  if (r == it->second.requests.end() || r->second) return false;  // gone, or answered
+  wakers_[{session_id, request_id}].push_back(std::move(wake));
+  return true;
+}
+
+std::vector<std::function<void()>> MutationLog::TakeWakers(const std::string& session_id,
+                                                           std::int64_t request_id) {
+  std::vector<std::function<void()>> out;
+  if (auto w = wakers_.find({session_id, request_id}); w != wakers_.end()) {
+    out = std::move(w->second);
+    wakers_.erase(w);
+  }
+  return out;
 }
 
 // Over budget, the least recently used sessions lose their answers first. The session being
@@ -108,6 +140,13 @@ void MutationLog::Expire(std::chrono::steady_clock::time_point now) {
 std::size_t MutationLog::bytes() const {
   std::lock_guard lock(mu_);
   return bytes_;
+}
+
+std::size_t MutationLog::waiters() const {
+  std::lock_guard lock(mu_);
+  std::size_t n = 0;
+  for (const auto& [key, list] : wakers_) n += list.size();
+  return n;
 }
 
 std::size_t MutationLog::sessions() const {

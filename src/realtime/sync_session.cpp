@@ -368,10 +368,20 @@ asio::awaitable<void> SyncSession::OnMutation(const json::object& msg) {
   // part of the key: a session id alone must not reveal another user's answers.
   const std::string log_key = LogKey(user_, session_id_);
   auto claim = deps_.mutations.Begin(log_key, *request_id);
-  asio::steady_timer wait(executor_);
-  for (int i = 0; claim.state == MutationLog::State::kRunning && i < 1500; ++i) {
-    wait.expires_after(20ms);
-    co_await wait.async_wait(asio::as_tuple(asio::use_awaitable));
+  // Its first attempt still runs (a re-send racing it): wait until that one settles, at most
+  // 30 s. The log wakes this session's timer (on its own executor) when it does.
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  auto wait = std::make_shared<asio::steady_timer>(executor_);
+  while (claim.state == MutationLog::State::kRunning &&
+         std::chrono::steady_clock::now() < give_up) {
+    wait->expires_at(give_up);
+    std::weak_ptr<asio::steady_timer> weak = wait;
+    const bool registered = deps_.mutations.OnSettled(log_key, *request_id, [weak, ex = executor_] {
+      asio::post(ex, [weak] {
+        if (auto t = weak.lock()) t->cancel();
+      });
+    });
+    if (registered) co_await wait->async_wait(asio::as_tuple(asio::use_awaitable));
     claim = deps_.mutations.Begin(log_key, *request_id);
   }
   if (claim.state == MutationLog::State::kDone) {

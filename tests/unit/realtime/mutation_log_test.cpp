@@ -27,6 +27,33 @@ TEST(MutationLog, SecondBeginWhileRunningReportsRunning) {
   EXPECT_TRUE(c.response.empty());
 }
 
+TEST(MutationLog, AWaiterIsWokenOnceWhenTheFirstAttemptFinishesOrIsAbandoned) {
+  MutationLog log;
+  ASSERT_EQ(log.Begin("s1", 1).state, State::kNew);
+  ASSERT_EQ(log.Begin("s1", 2).state, State::kNew);
+  int woken1 = 0, woken2 = 0;
+  EXPECT_TRUE(log.OnSettled("s1", 1, [&] { ++woken1; }));
+  EXPECT_TRUE(log.OnSettled("s1", 1, [&] { ++woken1; }));
+  EXPECT_TRUE(log.OnSettled("s1", 2, [&] { ++woken2; }));
+  log.Finish("s1", 1, "answer");
+  EXPECT_EQ(woken1, 2);
+  EXPECT_EQ(woken2, 0);
+  log.Finish("s1", 1, "answer");  // wakers are called once
+  EXPECT_EQ(woken1, 2);
+  log.Abandon("s1", 2);
+  EXPECT_EQ(woken2, 1);
+  EXPECT_EQ(log.Begin("s1", 1).state, State::kDone);
+}
+
+TEST(MutationLog, NoWaiterForARequestThatIsNotRunning) {
+  MutationLog log;
+  EXPECT_FALSE(log.OnSettled("s1", 1, [] {})) << "unknown session";
+  ASSERT_EQ(log.Begin("s1", 1).state, State::kNew);
+  log.Finish("s1", 1, "answer");
+  EXPECT_FALSE(log.OnSettled("s1", 1, [] {})) << "already answered: Begin gives it at once";
+  EXPECT_FALSE(log.OnSettled("s1", 7, [] {})) << "never begun";
+}
+
 TEST(MutationLog, DuplicateAfterFinishReturnsStoredResponse) {
   MutationLog log;
   ASSERT_EQ(log.Begin("s1", 5).state, State::kNew);

@@ -362,6 +362,31 @@ TEST_F(SyncSessionTest, ReplayedMutationOnANewSessionIsAnsweredNotRerun) {
   EXPECT_EQ(CountConversations(project_.id), 3u);
 }
 
+// A re-send racing its first attempt (another connection of the session still runs it) waits
+// for that attempt and answers what it answered, without running it again or polling.
+TEST_F(SyncSessionTest, AMutationReSentWhileItsFirstAttemptRunsGetsThatAnswer) {
+  Client c = AuthenticatedClientWatchingConversations("racing-session");
+  const std::string key = std::to_string(std::string(kAlice).size()) + ":" + kAlice +
+                          "racing-session";  // the log's key: the user, then the session
+  ASSERT_EQ(mutations_.Begin(key, 9).state, MutationLog::State::kNew);
+  bool handled = false;
+  auto session = c.session;
+  const std::string frame = CreateConversationMutation(9);
+  asio::co_spawn(
+      c.strand, [session, frame]() -> asio::awaitable<void> { co_await session->Handle(frame); },
+      [&handled](std::exception_ptr) { handled = true; });
+  ASSERT_TRUE(RunUntil([&] { return mutations_.waiters() == 1; })) << "the re-send did not wait";
+  const std::string answer =
+      R"({"type":"MutationResponse","requestId":9,"success":true,"result":null,)"
+      R"("ts":"AAAAAAAAAAA=","logLines":[]})";
+  mutations_.Finish(key, 9, answer);
+  ASSERT_TRUE(RunUntil([&] { return handled; })) << "the waiting re-send was not woken";
+  auto raw = NextRaw(c);
+  ASSERT_TRUE(raw);
+  EXPECT_EQ(*raw, answer) << "the first attempt's answer";
+  EXPECT_EQ(CountConversations(project_.id), 1u) << "not run a second time";
+}
+
 TEST_F(SyncSessionTest, MutationAnswersOfTwoUsersNeverShareAKey) {
   // ("u", "v\nw") and ("u\nv", "w") joined with a newline were the same key: the second
   // user would have been handed the first one's answer.
