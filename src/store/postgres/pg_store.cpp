@@ -249,7 +249,10 @@ void PgStore::RunBatch(Connection& db, PgRepo& repo, std::vector<Write>& batch,
         // Another process inserted the same unique key (a folder both create, say) and
         // committed while this insert waited for it: run the job again from its savepoint, it
         // now sees that row and takes its "already there" path.
-        if (e.sqlstate == "23505" && tries < kUniqueRetries) {
+        // Likewise a foreign-key violation (23503): another process or writer deleted the
+        // parent (a folder) this job inserts under, and committed while the insert waited;
+        // run again, the job no longer finds the parent and takes its "missing" path.
+        if ((e.sqlstate == "23505" || e.sqlstate == "23503") && tries < kUniqueRetries) {
           repo.TakeChangedTopics();
           db.Exec(kRollbackJob);
           continue;
