@@ -245,7 +245,8 @@ int Serve(const cli::ServeOptions& o) {
                   token.c_str());
     }
     std::fflush(stdout);
-    server.Run([&runs] { runs.Shutdown(); }, [&runs] { return runs.Idle(); });
+    server.Run([&runs](std::function<void()> wake) { runs.Shutdown(std::move(wake)); },
+               [&runs] { return runs.Idle(); });
     store->Close();  // every acknowledged write is committed before the loop goes away
   }
   LogInfo("stopped");

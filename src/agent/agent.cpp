@@ -1,5 +1,6 @@
 #include "agent/agent.h"
 
+#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/deferred.hpp>
 #include <boost/asio/experimental/parallel_group.hpp>
@@ -69,10 +70,18 @@ std::string ArgsForRecord(const std::string& raw) {
   return v ? json::serialize(*v) : json::serialize(json::value(raw));
 }
 
+// For the sides of a parallel_group: a run's stop cancels them through the group, and what
+// they await after it (a last flush, a store write) must still complete rather than throw.
+template <class T>
+awaitable<T> NoThrowOnCancel(awaitable<T> a) {
+  co_await boost::asio::this_coro::throw_if_cancelled(false);
+  co_return co_await std::move(a);
+}
+
 class RunExecution {
  public:
-  RunExecution(AgentDeps& deps, std::string run_id, CancelState& cancel)
-      : deps_(deps), run_id_(std::move(run_id)), cancel_(cancel) {}
+  RunExecution(AgentDeps& deps, std::string run_id, RunStop& stop)
+      : deps_(deps), run_id_(std::move(run_id)), stop_(stop) {}
 
   awaitable<RunOutcome> Execute();
 
@@ -93,7 +102,7 @@ class RunExecution {
   // stop at once, provider connection included.
   void FenceOut() {
     fenced_out_ = true;
-    cancel_.Cancel(CancelReason::kSuperseded);
+    stop_.Stop(CancelReason::kSuperseded);
   }
   bool RepeatsTooOften(const providers::AccumulatedToolCall& call) const;
   // Tool results are recorded on the message call by call, and enter the checkpoint only
@@ -106,7 +115,7 @@ class RunExecution {
 
   AgentDeps& deps_;
   std::string run_id_;
-  CancelState& cancel_;
+  RunStop& stop_;
   int attempt_ = 0;
   std::string project_id_;
   std::string message_id_;
@@ -120,8 +129,8 @@ class RunExecution {
 };
 
 RunOutcome RunExecution::Interrupted() const {
-  if (fenced_out_ || cancel_.reason() == CancelReason::kSuperseded) return RunOutcome::kFencedOut;
-  return cancel_.reason() == CancelReason::kShutdown ? RunOutcome::kStopped
+  if (fenced_out_ || stop_.reason() == CancelReason::kSuperseded) return RunOutcome::kFencedOut;
+  return stop_.reason() == CancelReason::kShutdown ? RunOutcome::kStopped
                                                      : RunOutcome::kCancelled;
 }
 
@@ -220,7 +229,7 @@ awaitable<RunOutcome> RunExecution::FailUnstartable(const std::string& error) {
 
 // Applies fn only while this attempt still owns a processing message.
 awaitable<bool> RunExecution::Fenced(Mutation fn) {
-  if (fenced_out_ || cancel_.cancelled()) co_return false;
+  if (fenced_out_ || stop_.stopped()) co_return false;
   bool applied = false;
   co_await deps_.db.Write([&](Repo& repo) {
     auto run = repo.GetRun(run_id_);
@@ -245,7 +254,7 @@ awaitable<void> RunExecution::Flush(bool force) {
   last_flush_ = Clock::now();
   // The hot path (every 100 ms per streaming run): one fenced UPDATE instead of loading the
   // run and the message like Fenced() does.
-  if (fenced_out_ || cancel_.cancelled()) co_return;
+  if (fenced_out_ || stop_.stopped()) co_return;
   bool written = false;
   // Relaxed durability: a power loss may lose the last flushes, but the run resumes from its
   // last completed step and rewrites this text anyway; a process crash loses nothing.
@@ -267,20 +276,25 @@ awaitable<void> RunExecution::Flush(bool force) {
 // the next token is slow to come. Cancelled (at its next wait) when the step ends.
 awaitable<void> RunExecution::FlushTicker() {
   auto ex = co_await boost::asio::this_coro::executor;
+  // A cancellation that lands while a flush runs is only recorded here (awaiting does not
+  // throw in a step's group): look at it before each wait.
+  const boost::asio::cancellation_state state = co_await boost::asio::this_coro::cancellation_state;
   boost::asio::steady_timer timer(ex);
-  while (true) {
+  while (state.cancelled() == boost::asio::cancellation_type::none) {
     // Wake when the current throttle window closes; Flush(false) then writes what is pending.
     auto due = last_flush_ + deps_.config.flush_interval;
     if (due <= Clock::now()) due = Clock::now() + deps_.config.flush_interval;
     timer.expires_at(due);
-    co_await timer.async_wait(boost::asio::use_awaitable);
+    auto [ec] = co_await timer.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
+    if (ec) co_return;  // cancelled: the step ended, or the run was stopped
     co_await Flush(false);
   }
 }
 
 // The step and the flush ticker run side by side; whichever ends first cancels the other and
-// is waited for. The ticker only ends by failing (the store is away), and the step may end by
-// an exception too (its flushes meet the same store): either way the exception leaves here.
+// is waited for. A stop of the run cancels both through the group. Otherwise the ticker only
+// ends by failing (the store is away), and the step may end by an exception too (its flushes
+// meet the same store): either way the exception leaves here.
 // Not `step || ticker`: that waits for one to *succeed*, so a step that threw waited forever
 // on a ticker that never ends, and the run hung with its lease renewed.
 awaitable<providers::ChainResult> RunExecution::StepWithTicker(
@@ -288,8 +302,8 @@ awaitable<providers::ChainResult> RunExecution::StepWithTicker(
     std::function<awaitable<void>()> on_reset) {
   namespace asio = boost::asio;
   auto ex = co_await asio::this_coro::executor;
-  auto step = deps_.chain.Step(req, std::move(on_text), std::move(on_reset), &cancel_);
-  auto ticker = FlushTicker();
+  auto step = NoThrowOnCancel(deps_.chain.Step(req, std::move(on_text), std::move(on_reset)));
+  auto ticker = NoThrowOnCancel(FlushTicker());
   // Named, not temporaries of the co_await (see docs/architecture.md, "Coroutine rule").
   auto group = asio::experimental::make_parallel_group(
       asio::co_spawn(ex, std::move(step), asio::deferred),
@@ -369,10 +383,10 @@ awaitable<RunOutcome> RunExecution::ExecutePendingCalls() {
       // On the background reader: a search over a large project waits behind other tools'
       // reads, never in front of a request's. A run cancelled while it waited skips the work.
       co_await deps_.db.ReadInBackground([&](Repo& repo) {
-        if (cancel_.cancelled()) return;
+        if (stop_.stopped()) return;
         read_result = ExecuteTool(repo, project_id_, name, args, NowMillis());
       });
-      if (cancel_.cancelled()) co_return Interrupted();
+      if (stop_.stopped()) co_return Interrupted();
     }
     bool ok = co_await Fenced([&](Repo& repo, Run&, Message& m) {
       json::object result =
@@ -418,7 +432,7 @@ awaitable<RunOutcome> RunExecution::Finish(RunOutcome outcome, std::optional<std
 }
 
 void RunExecution::Live() {
-  if (!deps_.tail || fenced_out_ || cancel_.cancelled()) return;
+  if (!deps_.tail || fenced_out_ || stop_.stopped()) return;
   deps_.tail->Publish(conversation_id_, message_id_, Compose(cp_.content, step_text_));
 }
 
@@ -457,7 +471,7 @@ awaitable<RunOutcome> RunExecution::Execute() {
     };
     providers::ChainResult res =
         co_await StepWithTicker(req, std::move(on_text), std::move(on_reset));
-    if (cancel_.cancelled() || res.failure == providers::Failure::kCancelled)
+    if (stop_.stopped() || res.failure == providers::Failure::kCancelled)
       co_return Interrupted();
     if (!res.ok()) co_return co_await Finish(RunOutcome::kFailed, res.error);
     step_text_ = res.text;
@@ -524,8 +538,11 @@ awaitable<RunOutcome> RunExecution::Execute() {
 
 }  // namespace
 
-awaitable<RunOutcome> ExecuteRun(AgentDeps& deps, const std::string& run_id, CancelState& cancel) {
-  RunExecution run(deps, run_id, cancel);
+awaitable<RunOutcome> ExecuteRun(AgentDeps& deps, const std::string& run_id, RunStop& stop) {
+  // A stop cancels the operation the run waits on; what follows (the final writes) must still
+  // run, so awaiting after a cancellation does not throw.
+  co_await boost::asio::this_coro::throw_if_cancelled(false);
+  RunExecution run(deps, run_id, stop);
   co_return co_await run.Execute();
 }
 

@@ -6,7 +6,7 @@
 #include <chrono>
 #include <string>
 
-#include "providers/cancel.h"
+#include "agent/run_stop.h"
 
 namespace polaris {
 class StoreClient;
@@ -39,10 +39,14 @@ enum class RunOutcome {
   kCancelled,  // by the user: the cancel already wrote the final state
   kStopped,    // by shutdown: left for the next start to resume
   kFencedOut,  // the run no longer owns its message (finished elsewhere, or gone)
+  // Not returned by ExecuteRun: the store failed under the run, which is left with its lease
+  // for a sweep to resume once the lease expires.
+  kInterrupted,
 };
 
 // Starts a new attempt of run_id (resuming from its checkpoint) and drives it to the end.
+// Spawn it with stop.slot() bound: a stop cancels what the run waits on, at once.
 boost::asio::awaitable<RunOutcome> ExecuteRun(AgentDeps& deps, const std::string& run_id,
-                                              CancelState& cancel);
+                                              RunStop& stop);
 
 }  // namespace polaris::agent

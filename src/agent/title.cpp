@@ -22,7 +22,7 @@ boost::asio::awaitable<void> GenerateTitle(StoreClient& db, providers::ProviderC
     req.log_id = "title of " + conversation_id;
     auto ignore = [](std::string_view) -> boost::asio::awaitable<void> { co_return; };
     auto reset = []() -> boost::asio::awaitable<void> { co_return; };
-    auto res = co_await chain.Step(req, ignore, reset, nullptr);
+    auto res = co_await chain.Step(req, ignore, reset);
     if (!res.ok()) co_return;
     std::string title = CleanTitle(res.text);
     if (title.empty()) co_return;

@@ -189,7 +189,13 @@ class ChunkWriter final : public BodyWriter {
 
 struct Server::Impl {
   Impl(ServerOptions o, const Router& r)
-      : options(std::move(o)), router(r), ioc(options.threads), acceptor(ioc), signals(ioc) {}
+      : options(std::move(o)),
+        router(r),
+        ioc(options.threads),
+        acceptor(ioc),
+        signals(ioc),
+        shutdown_strand(asio::make_strand(ioc)),
+        shutdown_timer(shutdown_strand) {}
 
   // Counts one open connection for its lifetime (the cap and the metrics gauge).
   struct ConnectionSlot {
@@ -217,6 +223,10 @@ struct Server::Impl {
                                        std::string_view limit = {},
                                        std::chrono::milliseconds drain = kDrainTimeout);
   void BeginShutdown();
+  // Shutdown waits on shutdown_timer; a wake cancels the wait so it checks again.
+  void WakeShutdown() {
+    asio::post(shutdown_strand, [this] { shutdown_timer.cancel(); });
+  }
 
   ServerOptions options;
   const Router& router;
@@ -229,8 +239,10 @@ struct Server::Impl {
   asio::signal_set signals;
   std::atomic<bool> stopping{false};
   std::atomic<int> in_flight{0};
+  asio::strand<asio::io_context::executor_type> shutdown_strand;
+  asio::steady_timer shutdown_timer;
   int max_connections = 0;
-  std::function<void()> on_stop;
+  StopHook on_stop;
   std::function<bool()> idle;
   const realtime::SyncDeps* sync = nullptr;
 };
@@ -430,7 +442,7 @@ asio::awaitable<void> Server::Impl::Session(tcp::socket socket) {
     ++in_flight;
     const auto started = std::chrono::steady_clock::now();
     Response out = co_await router.Dispatch(req);
-    --in_flight;
+    if (--in_flight == 0 && stopping) WakeShutdown();
     out.headers.emplace_back("X-Request-Id", req.id);
     if (LogEnabled(LogLevel::kDebug)) {
       const double ms =
@@ -513,17 +525,17 @@ void Server::Impl::BeginShutdown() {
   if (stopping.exchange(true)) return;
   beast::error_code ec;
   acceptor.close(ec);
-  if (on_stop) on_stop();
+  if (on_stop) on_stop([this] { WakeShutdown(); });
   // Let requests in flight finish, then stop the loop (idle keep-alive sockets just close).
+  // The check and the wait run on one strand, as does a wake: none is lost in between.
   asio::co_spawn(
-      ioc,
+      shutdown_strand,
       [this]() -> asio::awaitable<void> {
-        asio::steady_timer timer(ioc);
-        auto deadline = std::chrono::steady_clock::now() + kShutdownGrace;
+        const auto deadline = std::chrono::steady_clock::now() + kShutdownGrace;
+        shutdown_timer.expires_at(deadline);
         while ((in_flight > 0 || (idle && !idle())) &&
                std::chrono::steady_clock::now() < deadline) {
-          timer.expires_after(20ms);
-          co_await timer.async_wait(tuple_awaitable);
+          co_await shutdown_timer.async_wait(tuple_awaitable);  // a wake, or the deadline
         }
         ioc.stop();
       },
@@ -546,7 +558,7 @@ unsigned short Server::Listen() {
   return a.local_endpoint().port();
 }
 
-void Server::Run(std::function<void()> on_stop, std::function<bool()> idle) {
+void Server::Run(StopHook on_stop, std::function<bool()> idle) {
   auto& im = *impl_;
   im.on_stop = std::move(on_stop);
   im.idle = std::move(idle);

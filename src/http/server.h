@@ -39,9 +39,11 @@ class Server {
   ~Server();
   // Binds and listens; returns the bound port (useful with port 0). Throws on failure.
   unsigned short Listen();
-  // Serves until SIGINT/SIGTERM, then stops accepting, runs on_stop once, and
-  // keeps the loop going until in-flight requests are done and idle() holds (at most ~8 s).
-  void Run(std::function<void()> on_stop = {}, std::function<bool()> idle = {});
+  // Serves until SIGINT/SIGTERM, then stops accepting, runs on_stop once, and keeps the loop
+  // going until in-flight requests are done and idle() holds (at most ~8 s). on_stop gets a
+  // `wake` to call (from any thread) whenever idle() may have become true: nothing polls.
+  using StopHook = std::function<void(std::function<void()> wake)>;
+  void Run(StopHook on_stop = {}, std::function<bool()> idle = {});
   // Serves the Convex sync WebSocket (/api/<version>/sync) with these dependencies.
   void EnableSync(const realtime::SyncDeps& deps);
   // The event loop, for the other components that run coroutines on it (runs, titles).

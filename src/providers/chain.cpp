@@ -1,5 +1,8 @@
 #include "providers/chain.h"
 
+#include <boost/asio/cancellation_state.hpp>
+#include <boost/asio/this_coro.hpp>
+
 #include "domain/env.h"
 #include "domain/log.h"
 #include "metrics/metrics.h"
@@ -84,13 +87,19 @@ void ProviderChain::RecordFailure(const std::string& name,
 
 boost::asio::awaitable<ChainResult> ProviderChain::Step(
     const StepRequest& request, TextSink on_text,
-    std::function<boost::asio::awaitable<void>()> on_reset, CancelState* cancel) {
+    std::function<boost::asio::awaitable<void>()> on_reset) {
   ChainResult result;
   result.failure = Failure::kFatal;
   result.error = kNoProviderError;
   bool streamed = false;
   auto order = Order();
+  const boost::asio::cancellation_state state = co_await boost::asio::this_coro::cancellation_state;
   for (std::size_t i = 0; i < order.size(); ++i) {
+    if (state.cancelled() != boost::asio::cancellation_type::none) {
+      result.failure = Failure::kCancelled;  // not a provider's fault: no fallback, no breaker
+      result.error = "cancelled";
+      co_return result;
+    }
     const ProviderConfig& p = *order[i];
     if (streamed) co_await on_reset();
     streamed = false;
@@ -106,7 +115,7 @@ boost::asio::awaitable<ChainResult> ProviderChain::Step(
       streamed = true;
       co_await on_text(text);
     };
-    StepResult r = co_await streamer_.Stream(p, config_.timeouts, request, sink, cancel);
+    StepResult r = co_await streamer_.Stream(p, config_.timeouts, request, sink);
     static_cast<StepResult&>(result) = std::move(r);
     result.provider = p.name;
     result.model = p.model;

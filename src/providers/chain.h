@@ -40,9 +40,9 @@ class ProviderChain {
 
   // on_reset runs before a retry on the next provider, so the caller can drop the text the
   // failed attempt streamed. A fatal failure (bad request or key) is not retried elsewhere.
+  // Cancelling the awaiting coroutine ends the step with Failure::kCancelled (no fallback).
   boost::asio::awaitable<ChainResult> Step(const StepRequest& request, TextSink on_text,
-                                           std::function<boost::asio::awaitable<void>()> on_reset,
-                                           CancelState* cancel);
+                                           std::function<boost::asio::awaitable<void>()> on_reset);
 
   // Breaker state, exposed for tests.
   bool IsOpen(const std::string& provider) const;

@@ -96,12 +96,17 @@ beast::tcp_stream& Tcp(beast::ssl_stream<beast::tcp_stream>& s) {
   return s.next_layer();
 }
 
+// True once the awaiting coroutine was cancelled: its pending operation then ended early.
+bool Cancelled(const asio::cancellation_state& state) {
+  return state.cancelled() != asio::cancellation_type::none;
+}
+
 template <class Stream>
 asio::awaitable<StepResult> Exchange(Stream& stream, const Endpoint& ep,
                                      const ProviderConfig& provider, const Timeouts& timeouts,
-                                     const std::string& body, TextSink& on_text,
-                                     CancelState* cancel) {
-  auto cancelled = [&] { return cancel && cancel->cancelled(); };
+                                     const std::string& body, TextSink& on_text) {
+  const asio::cancellation_state state = co_await asio::this_coro::cancellation_state;
+  auto cancelled = [&state] { return Cancelled(state); };
   bhttp::request<bhttp::string_body> req{bhttp::verb::post, ep.target, 11};
   req.set(bhttp::field::host, ep.host);
   req.set(bhttp::field::authorization, "Bearer " + provider.api_key);
@@ -214,46 +219,36 @@ std::string BuildRequestBody(const ProviderConfig& provider, const StepRequest& 
 
 asio::awaitable<StepResult> StreamChatCompletion(const ProviderConfig& provider,
                                                  const Timeouts& timeouts,
-                                                 const StepRequest& request, TextSink on_text,
-                                                 CancelState* cancel) {
+                                                 const StepRequest& request, TextSink on_text) {
   auto ep = ParseBase(provider.base_url);
   if (!ep) co_return Fail(Failure::kFatal, provider.name + ": invalid base URL");
   auto ex = co_await asio::this_coro::executor;
   const std::string body = BuildRequestBody(provider, request);
 
-  // Shared with the cancel hook, which may fire from another thread after we return.
-  struct Connection {
-    explicit Connection(const asio::any_io_executor& ex) : resolver(ex), plain(ex) {}
-    tcp::resolver resolver;
-    beast::tcp_stream plain;
-    std::optional<beast::ssl_stream<beast::tcp_stream>> tls;
-  };
-  auto conn = std::make_shared<Connection>(ex);
-  auto& resolver = conn->resolver;
-  auto& tcp_stream = conn->plain;
-  auto& tls = conn->tls;
-  // A cancel closes the socket on the run's executor; pending operations then fail at once.
-  CancelHook hook(cancel, [conn, ex] {
-    asio::post(ex, [conn] {
-      conn->resolver.cancel();
-      beast::error_code ec;
-      if (conn->tls) conn->tls->next_layer().socket().close(ec);
-      conn->plain.socket().close(ec);
-    });
-  });
+  // Socket and timer operations below are cancelled through the coroutine's cancellation
+  // slot (Asio's per-operation cancellation, forwarded by the run's parallel_group).
+  const asio::cancellation_state state = co_await asio::this_coro::cancellation_state;
+  tcp::resolver resolver(ex);
+  beast::tcp_stream tcp_stream(ex);
+  std::optional<beast::ssl_stream<beast::tcp_stream>> tls;
 
-  tcp_stream.expires_after(timeouts.connect);
+  // The resolver takes no part in per-operation cancellation: cancel it by hand while the
+  // lookup runs (the slot is cleared when the lookup completes).
+  if (auto slot = state.slot(); slot.is_connected()) {
+    slot.assign([&resolver](asio::cancellation_type) { resolver.cancel(); });
+  }
   auto [rec, results] = co_await resolver.async_resolve(ep->host, ep->port, tuple_awaitable);
-  if (cancel && cancel->cancelled()) co_return Fail(Failure::kCancelled, "cancelled");
+  if (Cancelled(state)) co_return Fail(Failure::kCancelled, "cancelled");
   if (rec) co_return Fail(Failure::kRetryable, provider.name + ": cannot resolve " + ep->host);
 
   if (!ep->tls) {
+    tcp_stream.expires_after(timeouts.connect);
     auto [cec, cep] = co_await tcp_stream.async_connect(results, tuple_awaitable);
-    if (cancel && cancel->cancelled()) co_return Fail(Failure::kCancelled, "cancelled");
+    if (Cancelled(state)) co_return Fail(Failure::kCancelled, "cancelled");
     if (cec)
       co_return Fail(Failure::kRetryable, provider.name + ": cannot connect: " + cec.message());
     tcp_stream.socket().set_option(tcp::no_delay(true));
-    co_return co_await Exchange(tcp_stream, *ep, provider, timeouts, body, on_text, cancel);
+    co_return co_await Exchange(tcp_stream, *ep, provider, timeouts, body, on_text);
   }
 
   tls.emplace(ex, TlsContext());
@@ -264,24 +259,22 @@ asio::awaitable<StepResult> StreamChatCompletion(const ProviderConfig& provider,
   s.set_verify_callback(asio::ssl::host_name_verification(ep->host));
   s.next_layer().expires_after(timeouts.connect);
   auto [cec, cep] = co_await s.next_layer().async_connect(results, tuple_awaitable);
-  if (cancel && cancel->cancelled()) co_return Fail(Failure::kCancelled, "cancelled");
+  if (Cancelled(state)) co_return Fail(Failure::kCancelled, "cancelled");
   if (cec)
     co_return Fail(Failure::kRetryable, provider.name + ": cannot connect: " + cec.message());
   auto [hec] = co_await s.async_handshake(asio::ssl::stream_base::client, tuple_awaitable);
-  if (cancel && cancel->cancelled()) co_return Fail(Failure::kCancelled, "cancelled");
+  if (Cancelled(state)) co_return Fail(Failure::kCancelled, "cancelled");
   if (hec)
     co_return Fail(Failure::kRetryable, provider.name + ": TLS handshake failed: " + hec.message());
-  co_return co_await Exchange(s, *ep, provider, timeouts, body, on_text, cancel);
+  co_return co_await Exchange(s, *ep, provider, timeouts, body, on_text);
 }
 
 namespace {
 class HttpStreamer final : public StepStreamer {
  public:
   asio::awaitable<StepResult> Stream(const ProviderConfig& provider, const Timeouts& timeouts,
-                                     const StepRequest& request, TextSink on_text,
-                                     CancelState* cancel) override {
-    co_return co_await StreamChatCompletion(provider, timeouts, request, std::move(on_text),
-                                            cancel);
+                                     const StepRequest& request, TextSink on_text) override {
+    co_return co_await StreamChatCompletion(provider, timeouts, request, std::move(on_text));
   }
 };
 }  // namespace

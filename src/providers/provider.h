@@ -11,7 +11,6 @@
 #include <string_view>
 #include <vector>
 
-#include "providers/cancel.h"
 #include "providers/completion_stream.h"
 
 namespace polaris::providers {
@@ -62,15 +61,15 @@ using TextSink = std::function<boost::asio::awaitable<void>(std::string_view)>;
 std::string BuildRequestBody(const ProviderConfig& provider, const StepRequest& request);
 
 // Streams one step from one provider: the OpenAI-compatible client below, or a test double.
-// Never throws for provider or network trouble: that is a StepResult. cancel (optional)
-// closes the connection when cancelled.
+// Never throws for provider or network trouble: that is a StepResult. A cancellation of the
+// awaiting coroutine (Asio's per-operation cancellation) ends it with Failure::kCancelled.
 class StepStreamer {
  public:
   virtual ~StepStreamer() = default;
   virtual boost::asio::awaitable<StepResult> Stream(const ProviderConfig& provider,
                                                     const Timeouts& timeouts,
-                                                    const StepRequest& request, TextSink on_text,
-                                                    CancelState* cancel) = 0;
+                                                    const StepRequest& request,
+                                                    TextSink on_text) = 0;
 };
 
 // The real one: StreamChatCompletion over HTTP(S).
@@ -80,6 +79,6 @@ StepStreamer& HttpStepStreamer();
 boost::asio::awaitable<StepResult> StreamChatCompletion(const ProviderConfig& provider,
                                                         const Timeouts& timeouts,
                                                         const StepRequest& request,
-                                                        TextSink on_text, CancelState* cancel);
+                                                        TextSink on_text);
 
 }  // namespace polaris::providers

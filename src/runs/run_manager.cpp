@@ -1,11 +1,13 @@
 #include "runs/run_manager.h"
 
 #include <algorithm>
+#include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
+#include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <limits>
 #include <set>
@@ -36,6 +38,8 @@ const char* OutcomeName(RunOutcome o) {
       return "stopped";
     case RunOutcome::kFencedOut:
       return "superseded";
+    case RunOutcome::kInterrupted:
+      return "interrupted";
   }
   return "unknown";
 }
@@ -72,20 +76,21 @@ void RunManager::Enqueue(const std::string& run_id) {
 }
 
 void RunManager::Cancel(const std::string& run_id) {
-  std::shared_ptr<CancelState> cancel;
+  std::shared_ptr<RunStop> stop;
   {
     std::lock_guard lock(mu_);
     std::erase(queue_, run_id);
-    if (auto it = executing_.find(run_id); it != executing_.end()) cancel = it->second;
+    if (auto it = executing_.find(run_id); it != executing_.end()) stop = it->second;
   }
-  if (cancel) cancel->Cancel(CancelReason::kUser);
+  if (stop) stop->Stop(CancelReason::kUser);
   PublishGauges();
 }
 
 void RunManager::StartMore() {
   while (true) {
     std::string run_id;
-    auto cancel = std::make_shared<CancelState>();
+    // Each run on its own strand, where its stop signal is emitted.
+    auto stop = std::make_shared<RunStop>(asio::make_strand(executor_));
     {
       std::lock_guard lock(mu_);
       if (shutting_down_ || queue_.empty() ||
@@ -95,30 +100,32 @@ void RunManager::StartMore() {
       run_id = queue_.front();
       queue_.pop_front();
       if (executing_.count(run_id)) continue;  // already running (a duplicate enqueue)
-      executing_[run_id] = cancel;
+      executing_[run_id] = stop;
     }
-    Launch(run_id, cancel);
+    Launch(run_id, stop);
   }
   PublishGauges();
 }
 
-void RunManager::Launch(const std::string& run_id, std::shared_ptr<CancelState> cancel) {
-  auto strand = asio::make_strand(executor_);
+void RunManager::Launch(const std::string& run_id, std::shared_ptr<RunStop> stop) {
   asio::co_spawn(
-      strand,
-      [this, run_id, cancel]() -> asio::awaitable<void> {
+      stop->executor(),
+      [this, run_id, stop]() -> asio::awaitable<void> {
+        // The hand-back below runs after a stop cancelled the run's operations.
+        co_await asio::this_coro::throw_if_cancelled(false);
         const auto started = std::chrono::steady_clock::now();
         LogDebug("run launched", {{"run", run_id}});
         RunOutcome outcome = RunOutcome::kFailed;
         bool crashed = false;
         try {
-          outcome = co_await agent::ExecuteRun(deps_, run_id, *cancel);
+          outcome = co_await agent::ExecuteRun(deps_, run_id, *stop);
         } catch (const StoreError& e) {
           LogWarn("run stopped: the store failed",
                   {{"run", run_id}, {"error", e.what()}, {"unavailable", e.unavailable}});
           // The database is away: the run keeps its state and its lease, which nothing renews
           // now; once it expires a sweep (here or elsewhere) resumes the run, after a backoff.
           crashed = !e.unavailable;
+          if (e.unavailable) outcome = RunOutcome::kInterrupted;
         } catch (const std::exception& e) {
           LogError("run crashed", {{"run", run_id}, {"error", e.what()}});
           crashed = true;
@@ -155,7 +162,8 @@ void RunManager::Launch(const std::string& run_id, std::shared_ptr<CancelState> 
         Finished(run_id, outcome,
                  std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
       },
-      asio::detached);
+      // The run's stop cancels whatever the run awaits (Asio per-operation cancellation).
+      asio::bind_cancellation_slot(stop->slot(), asio::detached));
 }
 
 void RunManager::Finished(const std::string& run_id, RunOutcome outcome, double seconds) {
@@ -164,7 +172,9 @@ void RunManager::Finished(const std::string& run_id, RunOutcome outcome, double 
     std::lock_guard lock(mu_);
     executing_.erase(run_id);
   }
-  if (deps_.metrics && outcome != RunOutcome::kStopped) {
+  NotifyIfIdle();
+  // A stopped or interrupted run is not over: it is counted when an attempt ends it.
+  if (deps_.metrics && outcome != RunOutcome::kStopped && outcome != RunOutcome::kInterrupted) {
     deps_.metrics->CountRun(OutcomeName(outcome));
     deps_.metrics->run_duration().Observe(seconds);
   }
@@ -178,22 +188,23 @@ void RunManager::PublishGauges() {
                                static_cast<int>(executing_.size()));
 }
 
-void RunManager::Shutdown() {
-  std::vector<std::shared_ptr<CancelState>> cancels;
+void RunManager::Shutdown(std::function<void()> on_idle) {
+  std::vector<std::shared_ptr<RunStop>> stops;
   std::vector<std::string> held;  // queued or waiting here: released for anyone to take
   {
     std::lock_guard lock(mu_);
     if (shutting_down_) return;
     shutting_down_ = true;
+    on_idle_ = std::move(on_idle);
     held.assign(queue_.begin(), queue_.end());
     held.insert(held.end(), waiting_.begin(), waiting_.end());
     queue_.clear();
     waiting_.clear();
-    for (auto& [id, c] : executing_) cancels.push_back(c);
+    for (auto& [id, s] : executing_) stops.push_back(s);
     for (auto& t : timers_) t->cancel();
     if (!held.empty()) ++releasing_;
   }
-  for (auto& c : cancels) c->Cancel(CancelReason::kShutdown);
+  for (auto& s : stops) s->Stop(CancelReason::kShutdown);
   if (held.empty()) return;
   asio::co_spawn(
       executor_,
@@ -208,10 +219,22 @@ void RunManager::Shutdown() {
           LogWarn("could not release run leases at shutdown",
                   {{"runs", static_cast<long long>(held.size())}, {"error", e.what()}});
         }
-        std::lock_guard lock(mu_);
-        --releasing_;
+        {
+          std::lock_guard lock(mu_);
+          --releasing_;
+        }
+        NotifyIfIdle();
       },
       asio::detached);
+}
+
+void RunManager::NotifyIfIdle() {
+  std::function<void()> fn;
+  {
+    std::lock_guard lock(mu_);
+    if (shutting_down_ && executing_.empty() && releasing_ == 0) fn = on_idle_;
+  }
+  if (fn) fn();
 }
 
 bool RunManager::Idle() const {
@@ -327,7 +350,7 @@ asio::awaitable<void> RunManager::Heartbeat() {
     return true;
   });
   const std::set<std::string> kept(renewed.begin(), renewed.end());
-  std::vector<std::shared_ptr<CancelState>> stop;
+  std::vector<std::shared_ptr<RunStop>> stop;
   {
     std::lock_guard lock(mu_);
     for (const auto& id : held) {
@@ -342,7 +365,7 @@ asio::awaitable<void> RunManager::Heartbeat() {
       LogInfo("run lease lost: stopping it here", {{"run", id}});
     }
   }
-  for (auto& c : stop) c->Cancel(CancelReason::kSuperseded);
+  for (auto& s : stop) s->Stop(CancelReason::kSuperseded);
 }
 
 asio::awaitable<void> RunManager::HeartbeatLoop() {

@@ -1,7 +1,7 @@
 #pragma once
 // Owns every background run of this process (the role Trigger.dev played for the original):
 // a FIFO of queued runs, at most max_runs executing at once, each on its own strand with its
-// own CancelState. Runs are durable: Recover() picks up what a previous process left.
+// own RunStop. Runs are durable: Recover() picks up what a previous process left.
 // Each run it holds has a lease (domain/run_lease.h): a heartbeat renews them, and a run whose
 // lease is gone (cancelled, or taken over after a stall) is stopped here. A sweep takes over
 // the runs of processes that died (their leases expired), with FOR UPDATE SKIP LOCKED.
@@ -9,6 +9,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -17,7 +18,7 @@
 #include <vector>
 
 #include "agent/agent.h"
-#include "providers/cancel.h"
+#include "agent/run_stop.h"
 
 namespace polaris::runs {
 
@@ -43,8 +44,9 @@ class RunManager {
   // left "processing" without a run fails with "interrupted".
   void Recover();
   // Stops every run at a safe point and leaves it queued, its lease released, for the next
-  // start or another process.
-  void Shutdown();
+  // start or another process. on_idle runs (on some thread) each time Idle() may have become
+  // true, so whoever waits for it need not poll.
+  void Shutdown(std::function<void()> on_idle = {});
   // True once no run is executing (after Shutdown: safe to stop the event loop).
   bool Idle() const;
 
@@ -59,20 +61,23 @@ class RunManager {
   // Sleeps on a timer Shutdown() cancels; false once shutting down.
   boost::asio::awaitable<bool> Sleep(std::chrono::milliseconds d);
   void StartMore();
-  void Launch(const std::string& run_id, std::shared_ptr<CancelState> cancel);
+  void Launch(const std::string& run_id, std::shared_ptr<RunStop> stop);
   void Finished(const std::string& run_id, agent::RunOutcome outcome, double seconds);
   void PublishGauges();
+  // Calls on_idle_ once shutting down and idle.
+  void NotifyIfIdle();
 
   boost::asio::any_io_executor executor_;
   agent::AgentDeps deps_;
   RunManagerConfig config_;
   mutable std::mutex mu_;
   std::deque<std::string> queue_;
-  std::map<std::string, std::shared_ptr<CancelState>> executing_;  // run id -> its cancel
+  std::map<std::string, std::shared_ptr<RunStop>> executing_;  // run id -> its stop
   std::set<std::string> waiting_;  // taken over, waiting out a backoff before queueing
   std::vector<std::shared_ptr<boost::asio::steady_timer>> timers_;  // cancelled by Shutdown
   int releasing_ = 0;  // lease releases in flight at shutdown
   bool shutting_down_ = false;
+  std::function<void()> on_idle_;
 };
 
 }  // namespace polaris::runs

@@ -85,18 +85,30 @@ class AgentFixture : public test_support::LoopFixture {
     return p;
   }
 
-  agent::RunOutcome Execute(const std::string& run_id, CancelState& cancel) {
+  // Spawned as RunManager spawns a run: with its stop's cancellation slot bound.
+  agent::RunOutcome Execute(const std::string& run_id, RunStop& stop) {
     agent::AgentDeps deps = Deps();
-    auto outcome = Await([&]() -> asio::awaitable<agent::RunOutcome> {
-      co_return co_await agent::ExecuteRun(deps, run_id, cancel);
-    });
+    running_ = &stop;
+    auto outcome = Await(
+        stop.executor(),
+        [&]() -> asio::awaitable<agent::RunOutcome> {
+          co_return co_await agent::ExecuteRun(deps, run_id, stop);
+        },
+        stop.slot());
+    running_ = nullptr;
     EXPECT_TRUE(outcome.has_value()) << "the run did not end";
     return outcome.value_or(agent::RunOutcome::kFailed);
   }
   agent::RunOutcome Execute(const std::string& run_id) {
-    CancelState cancel;
-    return Execute(run_id, cancel);
+    RunStop stop(ioc_.get_executor());
+    return Execute(run_id, stop);
   }
+  // Stops the run being executed (from a mid_stream hook), as a cancel or shutdown would.
+  void StopRun(CancelReason reason) {
+    ASSERT_NE(running_, nullptr);
+    running_->Stop(reason);
+  }
+  RunStop* running_ = nullptr;
 
   Message MessageOf(const std::string& id) {
     Message m;

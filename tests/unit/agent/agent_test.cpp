@@ -78,7 +78,7 @@ TEST_F(AgentTest, AResumedRunDoesNotRunARecordedToolCallAgain) {
   ScriptedStep interrupted;
   interrupted.chunks = {"Now I ", "will never finish"};
   interrupted.mid_stream = [this]() -> asio::awaitable<void> {
-    streamer_.current_cancel()->Cancel(CancelReason::kShutdown);
+    StopRun(CancelReason::kShutdown);
     co_return;
   };
   streamer_.Add(std::move(interrupted));

@@ -42,7 +42,7 @@ class ChainTest : public test_support::LoopFixture {
         co_return;
       };
       StepRequest req;
-      co_return co_await chain().Step(req, sink, reset, nullptr);
+      co_return co_await chain().Step(req, sink, reset);
     });
     EXPECT_TRUE(r.has_value());
     if (r) out.result = std::move(*r);
@@ -153,21 +153,37 @@ TEST_F(ChainTest, RetryAfterOpensTheBreakerAtOnce) {
   EXPECT_FALSE(chain().IsOpen("second"));
 }
 
+// A cancel reaches the step the way a run's stop does: through the awaiting coroutine's
+// cancellation slot (Asio's per-operation cancellation), here emitted mid-stream.
 TEST_F(ChainTest, ACancelledStepIsNeitherAFailureNorAFallback) {
-  CancelState cancel;
-  cancel.Cancel(CancelReason::kUser);
-  streamer_.AddText({"never shown"});
-  auto r = Await([&]() -> boost::asio::awaitable<ChainResult> {
-    TextSink sink = [](std::string_view) -> boost::asio::awaitable<void> { co_return; };
-    std::function<boost::asio::awaitable<void>()> reset = []() -> boost::asio::awaitable<void> {
-      co_return;
-    };
-    StepRequest req;
-    co_return co_await chain().Step(req, sink, reset, &cancel);
-  });
+  boost::asio::cancellation_signal signal;
+  ScriptedStep s;
+  s.chunks = {"first words", "never shown"};
+  s.mid_stream = [&signal]() -> boost::asio::awaitable<void> {
+    signal.emit(boost::asio::cancellation_type::terminal);
+    co_return;
+  };
+  streamer_.Add(std::move(s));
+  std::string shown;
+  auto r = Await(
+      ioc_.get_executor(),
+      [&]() -> boost::asio::awaitable<ChainResult> {
+        co_await boost::asio::this_coro::throw_if_cancelled(false);
+        TextSink sink = [&shown](std::string_view t) -> boost::asio::awaitable<void> {
+          shown += t;
+          co_return;
+        };
+        std::function<boost::asio::awaitable<void>()> reset = []() -> boost::asio::awaitable<void> {
+          co_return;
+        };
+        StepRequest req;
+        co_return co_await chain().Step(req, sink, reset);
+      },
+      signal.slot());
   ASSERT_TRUE(r.has_value());
   EXPECT_EQ(r->failure, Failure::kCancelled);
-  EXPECT_EQ(ProvidersAsked(), (std::vector<std::string>{"first"}));
+  EXPECT_EQ(shown, "first words");
+  EXPECT_EQ(ProvidersAsked(), (std::vector<std::string>{"first"})) << "a cancel is no fallback";
   EXPECT_FALSE(chain().IsOpen("first"));
 }
 

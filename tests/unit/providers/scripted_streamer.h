@@ -3,6 +3,10 @@
 // chunks through the caller's sink (so flushes, fencing and cancels happen as they do with a
 // real stream) and returns a StepResult. It records every request it was given.
 #include <boost/asio/awaitable.hpp>
+#include <boost/asio/cancellation_state.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/this_coro.hpp>
 #include <deque>
 #include <functional>
 #include <optional>
@@ -54,16 +58,16 @@ class ScriptedStreamer final : public providers::StepStreamer {
   };
   const std::vector<Seen>& seen() const { return seen_; }
   std::size_t left() const { return steps_.size(); }
-  // The cancel of the step streaming now (for mid_stream hooks that wait for it).
-  CancelState* current_cancel() const { return current_cancel_; }
 
   boost::asio::awaitable<providers::StepResult> Stream(const providers::ProviderConfig& provider,
                                                        const providers::Timeouts&,
                                                        const providers::StepRequest& request,
-                                                       providers::TextSink on_text,
-                                                       CancelState* cancel) override {
+                                                       providers::TextSink on_text) override {
     seen_.push_back({provider.name, request});
-    current_cancel_ = cancel;
+    // Cancelled as a real stream is: through the awaiting coroutine's cancellation slot.
+    const boost::asio::cancellation_state state =
+        co_await boost::asio::this_coro::cancellation_state;
+    auto cancelled = [&state] { return state.cancelled() != boost::asio::cancellation_type::none; };
     if (steps_.empty())
       throw std::logic_error("ScriptedStreamer: no step left for " + provider.name);
     ScriptedStep step = std::move(steps_.front());
@@ -71,12 +75,16 @@ class ScriptedStreamer final : public providers::StepStreamer {
     if (step.throw_error) throw std::runtime_error(*step.throw_error);
     providers::StepResult r;
     for (std::size_t i = 0; i < step.chunks.size(); ++i) {
-      if (cancel && cancel->cancelled()) break;
+      if (cancelled()) break;
       co_await on_text(step.chunks[i]);
       r.text += step.chunks[i];
       if (i == 0 && step.mid_stream) co_await step.mid_stream();
+      // A real stream waits on its socket between chunks: yield, so a stop posted meanwhile
+      // lands before the next chunk.
+      auto ex = co_await boost::asio::this_coro::executor;
+      co_await boost::asio::post(ex, boost::asio::use_awaitable);
     }
-    if (cancel && cancel->cancelled()) {
+    if (cancelled()) {
       r.failure = providers::Failure::kCancelled;
       r.error = "cancelled";
       co_return r;
@@ -94,7 +102,6 @@ class ScriptedStreamer final : public providers::StepStreamer {
  private:
   std::deque<ScriptedStep> steps_;
   std::vector<Seen> seen_;
-  CancelState* current_cancel_ = nullptr;
 };
 
 }  // namespace polaris::providers_test

@@ -5,6 +5,8 @@
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
@@ -41,9 +43,10 @@ class LoopFixture : public ::testing::Test {
 
   // Spawns f() (a coroutine) on ex and runs the loop until it finishes. Returns the value
   // (or true for void coroutines); nullopt when it did not finish within kWaitLimit.
-  // Exceptions from the coroutine are rethrown here.
+  // Exceptions from the coroutine are rethrown here. `slot`, when connected, is bound to the
+  // spawn: emitting its signal cancels what the coroutine awaits.
   template <class F>
-  auto Await(const asio::any_io_executor& ex, F f) {
+  auto Await(const asio::any_io_executor& ex, F f, asio::cancellation_slot slot = {}) {
     using Awaitable = std::invoke_result_t<F&>;
     using T = typename Awaitable::value_type;
     using Value = std::conditional_t<std::is_void_v<T>, bool, T>;
@@ -54,17 +57,19 @@ class LoopFixture : public ::testing::Test {
     };
     auto state = std::make_shared<State>();
     if constexpr (std::is_void_v<T>) {
-      asio::co_spawn(ex, std::move(f), [state](std::exception_ptr e) {
-        state->done = true;
-        state->error = e;
-        state->value = true;
-      });
+      asio::co_spawn(ex, std::move(f),
+                     asio::bind_cancellation_slot(slot, [state](std::exception_ptr e) {
+                       state->done = true;
+                       state->error = e;
+                       state->value = true;
+                     }));
     } else {
-      asio::co_spawn(ex, std::move(f), [state](std::exception_ptr e, T v) {
-        state->done = true;
-        state->error = e;
-        if (!e) state->value = std::move(v);
-      });
+      asio::co_spawn(ex, std::move(f),
+                     asio::bind_cancellation_slot(slot, [state](std::exception_ptr e, T v) {
+                       state->done = true;
+                       state->error = e;
+                       if (!e) state->value = std::move(v);
+                     }));
     }
     RunUntil([&] { return state->done; });
     if (state->error) std::rethrow_exception(state->error);
