@@ -12,6 +12,7 @@
 #include <optional>
 #include <stdexcept>
 
+#include "app/context.h"
 #include "auth/jwt.h"
 #include "domain/ids.h"
 #include "domain/limits.h"
@@ -80,8 +81,8 @@ struct App::Impl {
       }
       hub->OnCommit(std::move(topics));
     });
-    app = std::make_unique<http::AppContext>(
-        http::AppContext{*db, *runs, *chain, message_rate, ai_rate, live});
+    app = std::make_unique<app::AppContext>(
+        app::AppContext{*db, *runs, *chain, message_rate, ai_rate, live});
     http::RegisterHealthRoutes(*router);
     http::RegisterMetricsRoutes(*router, metrics, "");
     http::RegisterProjectRoutes(*router, *db);
@@ -146,7 +147,7 @@ struct App::Impl {
   std::unique_ptr<realtime::SyncDeps> sync;
   std::unique_ptr<realtime::ConversationEvents> events;
   std::unique_ptr<runs::RunManager> runs;
-  std::unique_ptr<http::AppContext> app;
+  std::unique_ptr<app::AppContext> app;
   std::optional<Tenant> tenant;
   int calls = 0;
   int tenants = 0;

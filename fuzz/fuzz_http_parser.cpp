@@ -90,6 +90,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
     std::size_t body_limit;
     std::string user;
+    std::string refusal;
     double valid_until = 0;
     {
       const auto& h = parser.get();
@@ -103,6 +104,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         return 0;  // 401 before any body is read, then close
       } else {
         body_limit = anonymous_limit;
+        refusal = token_user.error().message;
       }
     }
     if (parser.content_length().value_or(0) > body_limit) return 0;  // 413, then close
@@ -128,6 +130,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     req.body = std::move(raw.body());
     req.user = std::move(user);
     req.token_valid_until = valid_until;
+    req.auth_refusal = std::move(refusal);
     polaris::http::Response res = app.Dispatch(std::move(req));
     if (res.status == 500 || res.status < 100 || res.status > 599) {
       std::fprintf(stderr, "fuzz: %s %s answered %d: %s\n",

@@ -51,11 +51,13 @@ allow providers "providers/ domain/ json/ metrics/" '^boost/(asio|beast|json|url
 allow agent "agent/ providers/ services/ domain/ json/ $STORE_API" '^boost/(asio|json)' \
   "agent is below runs and http"
 allow runs "runs/ agent/ providers/ domain/ metrics/ $STORE_API" '^boost/asio' "runs is below http"
+allow app "app/ runs/ agent/ providers/ services/ domain/ $STORE_API" '^boost/(asio|json)' \
+  "app holds the use cases: below http, above runs"
 allow realtime "realtime/ services/ views/ domain/ json/ auth/ metrics/ $STORE_API" '^boost/(asio|json)' \
   "realtime speaks the sync protocol over services and the store interface, not over sockets"
 allow cli "cli/ domain/ store/migrate/db_url.h" '^CLI/' "cli parses the command line"
 allow mockllm "mockllm/ http/ domain/ json/ auth/ providers/" '^boost/' "the mock provider is a test tool"
-allow http "http/ agent/ auth/ domain/ json/ metrics/ providers/ realtime/ runs/ services/ views/ $STORE_API" \
+allow http "http/ app/ auth/ domain/ json/ metrics/ realtime/ services/ views/ $STORE_API" \
   '^boost/' "http wires the layers below it, never a store implementation"
 [ $fail -eq 0 ] && echo "layer rules hold"
 exit $fail

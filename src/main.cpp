@@ -10,6 +10,7 @@
 #include <iostream>
 #include <thread>
 
+#include "app/context.h"
 #include "auth/jwt.h"
 #include "auth/secret.h"
 #include "cli/options.h"
@@ -209,7 +210,7 @@ int Serve(const cli::ServeOptions& o) {
       return Fail(e.what());
     }
     RateLimiter message_rate, ai_rate;
-    http::AppContext app{db, runs, chain, message_rate, ai_rate, live};
+    app::AppContext app{db, runs, chain, message_rate, ai_rate, live};
     http::RegisterHealthRoutes(router);
     http::RegisterMetricsRoutes(router, metrics, EnvOpt("POLARIS_METRICS_TOKEN").value_or(""));
     http::RegisterProjectRoutes(router, db);

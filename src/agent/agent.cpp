@@ -130,8 +130,7 @@ class RunExecution {
 
 RunOutcome RunExecution::Interrupted() const {
   if (fenced_out_ || stop_.reason() == CancelReason::kSuperseded) return RunOutcome::kFencedOut;
-  return stop_.reason() == CancelReason::kShutdown ? RunOutcome::kStopped
-                                                     : RunOutcome::kCancelled;
+  return stop_.reason() == CancelReason::kShutdown ? RunOutcome::kStopped : RunOutcome::kCancelled;
 }
 
 // The run and its message while a new attempt may claim them: the run queued or executing,
@@ -471,8 +470,7 @@ awaitable<RunOutcome> RunExecution::Execute() {
     };
     providers::ChainResult res =
         co_await StepWithTicker(req, std::move(on_text), std::move(on_reset));
-    if (stop_.stopped() || res.failure == providers::Failure::kCancelled)
-      co_return Interrupted();
+    if (stop_.stopped() || res.failure == providers::Failure::kCancelled) co_return Interrupted();
     if (!res.ok()) co_return co_await Finish(RunOutcome::kFailed, res.error);
     step_text_ = res.text;
     Live();

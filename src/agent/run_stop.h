@@ -26,9 +26,8 @@ class RunStop {
   void Stop(CancelReason reason) {
     CancelReason none = CancelReason::kNone;
     if (!reason_.compare_exchange_strong(none, reason)) return;
-    boost::asio::post(executor_, [signal = signal_] {
-      signal->emit(boost::asio::cancellation_type::terminal);
-    });
+    boost::asio::post(
+        executor_, [signal = signal_] { signal->emit(boost::asio::cancellation_type::terminal); });
   }
   bool stopped() const { return reason() != CancelReason::kNone; }
   CancelReason reason() const { return reason_.load(); }

@@ -15,6 +15,7 @@ enum class ErrorCode {
   kTooLarge,
   kUnprocessable,  // 422: e.g. an Idempotency-Key reused with another body
   kRateLimited,    // 429, with retry_after_seconds
+  kUpstream,       // 502: no AI provider answered (the gateway failed, not this server)
   kInternal
 };
 

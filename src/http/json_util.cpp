@@ -57,6 +57,8 @@ int StatusFor(ErrorCode code) {
       return 422;
     case ErrorCode::kRateLimited:
       return 429;
+    case ErrorCode::kUpstream:
+      return 502;
     case ErrorCode::kInternal:
       return 500;
   }

@@ -24,8 +24,11 @@ struct Request {
   // Filled in by the router.
   std::unordered_map<std::string, std::string> params;  // path parameters (":id")
   std::unordered_map<std::string, std::string> query;   // decoded query string
-  std::string user;                                     // the token's sub, once authenticated
-  double token_valid_until = 0;                         // the token's exp (seconds), once checked
+  // Filled in by the server's one authentication step (Router::AuthenticatedUser), from the
+  // headers, before any body is read.
+  std::string user;              // the token's sub, once authenticated
+  double token_valid_until = 0;  // the token's exp (seconds), once checked
+  std::string auth_refusal;      // why there is no user: the 401 sentence of a route that needs one
 };
 
 // The body of a streamed response (SSE, chunked): implemented by the server.

@@ -27,9 +27,10 @@ class Router {
   // Serves GET and HEAD requests outside /api/ that no route matches (the web page).
   void SetFallback(Handler handler) { fallback_ = std::move(handler); }
   boost::asio::awaitable<Response> Dispatch(Request& req) const;
-  // For the server, before it reads a body: the user a bearer header authenticates (or the
-  // 401 sentence), and whether (method, target) is a route that needs one.
-  // Dispatch trusts a Request whose `user` the server filled in from this.
+  // The one authentication step, run by the server on the headers before it reads a body:
+  // the user a bearer header authenticates (or the 401 sentence), and whether (method,
+  // target) is a route that needs one. Dispatch trusts the Request's `user` and
+  // `auth_refusal` that the server filled in from it, and never checks a token itself.
   Result<VerifiedToken> AuthenticatedUser(std::string_view authorization) const;
   bool NeedsAuth(std::string_view method, std::string_view target) const;
   // The body limit of the route (method, target) for a signed-in caller, else `general`.

@@ -353,6 +353,7 @@ asio::awaitable<void> Server::Impl::Session(tcp::socket socket) {
     // flight (each may hold up to a 1 MiB body).
     std::unique_ptr<UserSlots::Lease> request_slot;
     std::optional<VerifiedToken> verified;  // checked once, here; Dispatch trusts it
+    std::string auth_refusal;
     if (!ec) {
       const auto& h = parser.get();
       auto user = router.AuthenticatedUser(h[bhttp::field::authorization]);
@@ -373,6 +374,7 @@ asio::awaitable<void> Server::Impl::Session(tcp::socket socket) {
         co_return;
       } else {
         body_limit = anonymous_limit;
+        auth_refusal = std::move(user.error().message);
       }
       if (parser.content_length().value_or(0) > body_limit) {
         ec = bhttp::error::body_limit;
@@ -438,6 +440,8 @@ asio::awaitable<void> Server::Impl::Session(tcp::socket socket) {
     if (verified) {
       req.user = std::move(verified->sub);
       req.token_valid_until = verified->valid_until;
+    } else {
+      req.auth_refusal = std::move(auth_refusal);
     }
     ++in_flight;
     const auto started = std::chrono::steady_clock::now();

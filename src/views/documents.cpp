@@ -64,4 +64,20 @@ boost::json::value ToJson(const Message& m) {
   return o;
 }
 
+boost::json::value ToJson(const Run& r) {
+  boost::json::object o{{"_id", r.id},
+                        {"messageId", r.message_id},
+                        {"conversationId", r.conversation_id},
+                        {"projectId", r.project_id},
+                        {"status", ToString(r.status)},
+                        {"attempt", r.attempt},
+                        {"createdAt", r.created_at}};
+  if (r.started_at) o["startedAt"] = *r.started_at;
+  if (r.finished_at) o["finishedAt"] = *r.finished_at;
+  if (r.provider) o["provider"] = *r.provider;
+  if (r.model) o["model"] = *r.model;
+  if (r.error) o["error"] = *r.error;
+  return o;
+}
+
 }  // namespace polaris::views

@@ -11,6 +11,7 @@ boost::json::value ToJson(const Project& p);
 boost::json::value ToJson(const Conversation& c);
 boost::json::value ToJson(const FileNode& f);
 boost::json::value ToJson(const Message& m);
+boost::json::value ToJson(const Run& r);  // GET /api/runs/:id
 
 template <class T>
 boost::json::value ToJsonArray(const std::vector<T>& items) {

@@ -79,7 +79,9 @@ TEST_F(RouterErrors, AnyOtherStoreFailureIsA500) {
   EXPECT_EQ(HeaderOf(res, "Retry-After"), "");
 }
 
-TEST_F(RouterErrors, AUserTheServerVerifiedIsTrustedOthersAreChecked) {
+// Authentication is one step, the server's, on the headers: Dispatch trusts the user it
+// found and answers its refusal, and never checks a token itself (not even a valid one).
+TEST_F(RouterErrors, OnlyTheServersAuthenticationStepCounts) {
   router_->Add("GET", "/me", [](Request& r) -> asio::awaitable<Response> {
     Response res;
     res.body = r.user;
@@ -89,10 +91,18 @@ TEST_F(RouterErrors, AUserTheServerVerifiedIsTrustedOthersAreChecked) {
   pre.user = "alice";  // filled in by the server from the headers it checked
   EXPECT_EQ(Dispatch(pre).body, "alice");
   EXPECT_EQ(Dispatch(Get("/me")).status, 401);
-  Request bearer = Get("/me");
-  bearer.authorization =
-      "Bearer " + IssueHs256Token("router-test-secret", "bob", std::time(nullptr), 60);
-  EXPECT_EQ(Dispatch(bearer).body, "bob");
+  Request refused = Get("/me");
+  refused.auth_refusal = "Token expired";
+  auto answer = Dispatch(refused);
+  EXPECT_EQ(answer.status, 401);
+  EXPECT_NE(answer.body.find("Token expired"), std::string::npos) << answer.body;
+  const std::string token = IssueHs256Token("router-test-secret", "bob", std::time(nullptr), 60);
+  Request unchecked = Get("/me");
+  unchecked.authorization = "Bearer " + token;
+  EXPECT_EQ(Dispatch(unchecked).status, 401) << "a header the server did not check";
+  auto bob = router_->AuthenticatedUser("Bearer " + token);
+  ASSERT_TRUE(bob.ok());
+  EXPECT_EQ(bob->sub, "bob");
 }
 
 // The web page answers GET/HEAD outside /api/ that no route takes; /api/ keeps its JSON 404s

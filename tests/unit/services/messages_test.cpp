@@ -4,6 +4,11 @@
 
 #include <gtest/gtest.h>
 
+#include <functional>
+#include <map>
+#include <utility>
+
+#include "../support/forwarding_repo.h"
 #include "domain/limits.h"
 #include "services_test_util.h"
 
@@ -97,6 +102,57 @@ TEST_F(ServicesMessages, AdmissionIsAskedOnlyForAPostThatStartsARun) {
   auto refused = PostMessage(repo(), kAlice, conversation_.id, "more", std::nullopt, 1000, refuse);
   EXPECT_EQ(refused.error().code, ErrorCode::kRateLimited);
   EXPECT_EQ(asked, 1);
+}
+
+// Another process posts into the same project between PostMessage's check for a processing
+// message and its own insert (two PostgreSQL processes): the check saw nothing, the database
+// refuses the second processing message.
+class RacingRepo : public test_support::ForwardingRepo {
+ public:
+  using ForwardingRepo::ForwardingRepo;
+  std::function<void(Repo&)> rival;  // runs once, right after a check that found nothing
+  std::optional<std::string> FindProcessingMessage(const std::string& project_id) override {
+    auto found = inner_.FindProcessingMessage(project_id);
+    if (!found && rival) std::exchange(rival, nullptr)(inner_);
+    return found;
+  }
+};
+
+TEST_F(ServicesMessages, LosingTheRaceToAnotherProcessIsA409NamingTheWinner) {
+  auto other = MakeConversation(kAlice, project_.id);
+  RacingRepo racing(repo());
+  std::optional<PostedMessage> winner;
+  racing.rival = [&](Repo& inner) {
+    auto w = PostMessage(inner, kAlice, other.id, "theirs", std::nullopt, 1000);
+    ASSERT_TRUE(w.ok()) << w.error().message;
+    winner = *w;
+  };
+  auto lost = PostMessage(racing, kAlice, conversation_.id, "mine", std::nullopt, 1000);
+  ASSERT_TRUE(winner) << "the race did not happen";
+  ASSERT_FALSE(lost.ok());
+  EXPECT_EQ(lost.error().code, ErrorCode::kConflict);
+  std::map<std::string, std::string> fields(lost.error().fields.begin(), lost.error().fields.end());
+  EXPECT_EQ(fields["messageId"], winner->message_id);
+  EXPECT_EQ(fields["conversationId"], other.id) << "the client is told where the run is";
+  EXPECT_EQ(*repo().FindProcessingMessage(project_.id), winner->message_id);
+}
+
+// The same request sent twice with one Idempotency-Key, each copy to another process: the one
+// that loses the race answers the winner's ids instead of a 409.
+TEST_F(ServicesMessages, LosingTheRaceToYourOwnRetryReplaysItsAnswer) {
+  RacingRepo racing(repo());
+  std::optional<PostedMessage> twin;
+  racing.rival = [&](Repo& inner) {
+    auto w = PostMessage(inner, kAlice, conversation_.id, "hello", "retry-key", 1000);
+    ASSERT_TRUE(w.ok()) << w.error().message;
+    twin = *w;
+  };
+  auto mine = PostMessage(racing, kAlice, conversation_.id, "hello", "retry-key", 1000);
+  ASSERT_TRUE(twin) << "the race did not happen";
+  ASSERT_TRUE(mine.ok()) << mine.error().message;
+  EXPECT_TRUE(mine->replayed) << "the caller must roll back what this attempt wrote";
+  EXPECT_EQ(mine->message_id, twin->message_id);
+  EXPECT_EQ(mine->run_id, twin->run_id);
 }
 
 // A cancel keeps what watchers were shown when it extends the stored text (the store lags
