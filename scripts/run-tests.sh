@@ -18,7 +18,7 @@ echo "== end-to-end tests again, on PostgreSQL (a throwaway cluster)"
 pg_dir=$(mktemp -d /tmp/polaris-pg.XXXXXX)
 trap 'bash scripts/pg-cluster.sh stop "$pg_dir" >/dev/null 2>&1 || true; rm -rf "$pg_dir"' EXIT
 if pg_uri=$(bash scripts/pg-cluster.sh start "$pg_dir"); then
-  POLARIS_TEST_PG_URI="$pg_uri" "$build/polaris_unit_tests" --gtest_filter='*Postgres*:*PgStore*' || status=1
+  POLARIS_TEST_PG_URI="$pg_uri" "$build/polaris_store_tests" --gtest_filter='*Postgres*:*PgStore*' || status=1
   POLARIS_TEST_PG_URI="$pg_uri" POLARIS_TEST_PG_DIR="$pg_dir" POLARIS_BIN="$PWD/$build/polaris" \
     node --test --test-concurrency=2 tests/e2e/ tests/convex/ tests/faults/ || status=1
   echo "== the database restarts under load (stops the shared cluster: run alone)"

@@ -33,29 +33,25 @@ using Clock = std::chrono::steady_clock;
 
 constexpr const char* kDoneFallback = "I've completed the task.";
 
-// The last assistant entry of a transcript that announced tool calls: its index and calls.
-struct ToolStep {
-  std::size_t index;
-  const json::array* calls;
-};
-std::optional<ToolStep> LastToolStep(const json::array& transcript) {
-  for (std::size_t i = transcript.size(); i-- > 0;) {
-    const auto& m = transcript[i].as_object();
-    if (m.at("role").as_string() != "assistant") continue;
-    const auto* calls = m.if_contains("tool_calls");
-    if (!calls) return std::nullopt;
-    return ToolStep{i, &calls->as_array()};
+// The checkpoint a new attempt starts from, with the message rolled back to it. Calls the
+// message announced beyond the checkpoint never ran (a result commits with its tool's
+// changes) and are dropped; results recorded since the checkpoint (they enter it only with
+// the next step) are put back into the transcript.
+Checkpoint ResumeFrom(const std::string& saved, Message& msg) {
+  Checkpoint cp = Checkpoint::Parse(saved);
+  const std::set<std::string> kept = cp.transcript.CallIds();
+  std::erase_if(msg.tool_calls, [&](const ToolCall& tc) { return !kept.count(tc.id); });
+  if (auto last = cp.transcript.LastToolStep()) {
+    const std::vector<TranscriptCall> calls = cp.transcript.StepAt(*last).calls;  // grows below
+    for (const auto& c : calls) {
+      if (cp.transcript.Answered(*last, c.id)) continue;
+      for (const auto& tc : msg.tool_calls) {
+        if (tc.id == c.id && tc.result_json) cp.transcript.Add(ToolResult{c.id, *tc.result_json});
+      }
+    }
   }
-  return std::nullopt;
-}
-
-// Whether a tool message after `from` answers call `id`.
-bool Answered(const json::array& transcript, std::size_t from, std::string_view id) {
-  for (std::size_t i = from + 1; i < transcript.size(); ++i) {
-    const auto& m = transcript[i].as_object();
-    if (m.at("role").as_string() == "tool" && m.at("tool_call_id").as_string() == id) return true;
-  }
-  return false;
+  msg.content = cp.content;
+  return cp;
 }
 
 std::string Compose(const std::string& base, const std::string& step) {
@@ -105,9 +101,6 @@ class RunExecution {
     stop_.Stop(CancelReason::kSuperseded);
   }
   bool RepeatsTooOften(const providers::AccumulatedToolCall& call) const;
-  // Tool results are recorded on the message call by call, and enter the checkpoint only
-  // with the next step: on resume, the transcript gets back the results recorded since.
-  void RestoreRecordedResults(const Message& msg);
   json::array StepMessages() const;
   // Tells the live tail the message's content as it is now (nothing once the message is no
   // longer ours: a cancel or a takeover ends what watchers may see from this attempt).
@@ -150,40 +143,34 @@ std::optional<std::pair<Run, Message>> Claimable(Repo& repo, const std::string& 
 
 // Claims the run for a new attempt and rolls the message back to the last checkpoint.
 awaitable<bool> RunExecution::Begin() {
-  bool ok = false;
+  // What the claim gives this attempt, taken over once the write committed.
+  struct Claimed {
+    Checkpoint cp;
+    int attempt = 0;
+    std::string project_id, message_id, conversation_id;
+  };
+  std::optional<Claimed> claimed;
   std::vector<Message> history;
   std::string summary;
   co_await deps_.db.Write([&](Repo& repo) {
     auto claim = Claimable(repo, run_id_);
     if (!claim) return false;
-    Run* run = &claim->first;
-    Message* msg = &claim->second;
-    run->status = RunStatus::kExecuting;
-    run->attempt += 1;
-    run->started_at = NowMillis();
-    repo.UpdateRun(*run);
-    cp_ = Checkpoint::Parse(run->checkpoint);
-    // Drop what an interrupted attempt left beyond its checkpoint: partial text, and calls
-    // that were announced but never got a result (their tool did not run: results commit
-    // atomically with the tool's changes).
-    std::set<std::string> kept;
-    for (const auto& m : cp_.transcript) {
-      if (const auto* calls = m.as_object().if_contains("tool_calls")) {
-        for (const auto& c : calls->as_array()) kept.insert(std::string(c.at("id").as_string()));
-      }
-    }
-    std::erase_if(msg->tool_calls, [&](const ToolCall& tc) { return !kept.count(tc.id); });
-    RestoreRecordedResults(*msg);
-    msg->content = cp_.content;
-    repo.UpdateMessage(*msg);
-    attempt_ = run->attempt;
-    project_id_ = run->project_id;
-    message_id_ = msg->id;
-    conversation_id_ = msg->conversation_id;
-    ok = true;
+    auto& [run, msg] = *claim;
+    run.status = RunStatus::kExecuting;
+    run.attempt += 1;
+    run.started_at = NowMillis();
+    repo.UpdateRun(run);
+    Checkpoint cp = ResumeFrom(run.checkpoint, msg);
+    repo.UpdateMessage(msg);
+    claimed = Claimed{std::move(cp), run.attempt, run.project_id, msg.id, msg.conversation_id};
     return true;
   });
-  if (!ok) co_return false;
+  if (!claimed) co_return false;
+  cp_ = std::move(claimed->cp);
+  attempt_ = claimed->attempt;
+  project_id_ = std::move(claimed->project_id);
+  message_id_ = std::move(claimed->message_id);
+  conversation_id_ = std::move(claimed->conversation_id);
   // The prompt's inputs are reads: a reader takes them, so the writer holds only the claim.
   co_await deps_.db.Read([&](Repo& repo) {
     history = repo.ListMessages(conversation_id_);
@@ -317,38 +304,15 @@ awaitable<providers::ChainResult> RunExecution::StepWithTicker(
 bool RunExecution::RepeatsTooOften(const providers::AccumulatedToolCall& call) const {
   const std::string args = ArgsForRecord(call.arguments);
   int seen = 1;
-  for (const auto& m : cp_.transcript) {
-    const auto* calls = m.as_object().if_contains("tool_calls");
-    if (!calls) continue;
-    for (const auto& c : calls->as_array()) {
-      const auto& fn = c.at("function").as_object();
-      if (fn.at("name").as_string() == call.name &&
-          ArgsForRecord(std::string(fn.at("arguments").as_string())) == args) {
-        ++seen;
-      }
-    }
+  for (const auto* c : cp_.transcript.Calls()) {
+    if (c->name == call.name && ArgsForRecord(c->arguments) == args) ++seen;
   }
   return seen >= deps_.config.repeat_limit;
 }
 
-void RunExecution::RestoreRecordedResults(const Message& msg) {
-  auto step = LastToolStep(cp_.transcript);
-  if (!step) return;
-  const json::array calls = *step->calls;  // the transcript grows below
-  for (const auto& c : calls) {
-    std::string id(c.at("id").as_string());
-    if (Answered(cp_.transcript, step->index, id)) continue;
-    for (const auto& tc : msg.tool_calls) {
-      if (tc.id != id || !tc.result_json) continue;
-      cp_.transcript.push_back(
-          json::object{{"role", "tool"}, {"tool_call_id", id}, {"content", *tc.result_json}});
-    }
-  }
-}
-
 json::array RunExecution::StepMessages() const {
   json::array msgs = base_messages_;
-  for (const auto& m : cp_.transcript) msgs.push_back(m);
+  for (auto& m : cp_.transcript.ToWire()) msgs.push_back(std::move(m));
   return msgs;
 }
 
@@ -358,21 +322,20 @@ json::array RunExecution::StepMessages() const {
 // step (Begin restores them on resume). Calls beyond the per-step limit are answered with an
 // error and never run.
 awaitable<RunOutcome> RunExecution::ExecutePendingCalls() {
-  auto step = LastToolStep(cp_.transcript);
-  if (!step) co_return RunOutcome::kCompleted;
-  const std::size_t last_assistant = step->index;
-  const json::array pending_calls = *step->calls;  // the transcript grows below
+  auto last = cp_.transcript.LastToolStep();
+  if (!last) co_return RunOutcome::kCompleted;
+  const std::vector<TranscriptCall> pending_calls =
+      cp_.transcript.StepAt(*last).calls;  // grows below
   const Limits& limits = CurrentLimits();
   const auto max_calls = static_cast<std::size_t>(limits.max_tool_calls_per_step);
   const auto max_result = static_cast<std::size_t>(limits.max_tool_result_bytes);
   std::size_t index = 0;
   for (const auto& c : pending_calls) {
     const bool over_limit = index++ >= max_calls;
-    std::string id(c.at("id").as_string());
-    if (Answered(cp_.transcript, last_assistant, id)) continue;
-    const auto& fn = c.at("function").as_object();
-    std::string name(fn.at("name").as_string());
-    std::string args(fn.at("arguments").as_string());
+    const std::string& id = c.id;
+    if (cp_.transcript.Answered(*last, id)) continue;
+    const std::string& name = c.name;
+    const std::string& args = c.arguments;
     std::string result_text;
     if (over_limit) CountLimitHit("tool_calls_per_step");
     // A tool that only reads runs on a reader (a search over a large project must not hold
@@ -400,8 +363,7 @@ awaitable<RunOutcome> RunExecution::ExecutePendingCalls() {
       repo.SetToolCallResult(m, id, result_text);
     });
     if (!ok) co_return Interrupted();
-    cp_.transcript.push_back(
-        json::object{{"role", "tool"}, {"tool_call_id", id}, {"content", result_text}});
+    cp_.transcript.Add(ToolResult{id, std::move(result_text)});
   }
   co_return RunOutcome::kCompleted;
 }
@@ -491,29 +453,18 @@ awaitable<RunOutcome> RunExecution::Execute() {
       calls.push_back(std::move(call));
     }
     const bool looping = calls.size() < res.tool_calls.size();
-    json::array wire_calls;
+    AssistantStep announced{step_text_, {}};
     std::vector<ToolCall> records;
-    std::set<std::string> used;  // ids must be unique on the message
-    for (const auto& m : cp_.transcript) {
-      if (const auto* tc = m.as_object().if_contains("tool_calls")) {
-        for (const auto& c : tc->as_array()) used.insert(std::string(c.at("id").as_string()));
-      }
-    }
+    std::set<std::string> used = cp_.transcript.CallIds();  // ids must be unique on the message
     for (auto& call : calls) {
       if (call.id.empty() || call.id.size() > 100 || used.count(call.id)) {
         call.id = "call_" + NewId(Table::kRun).substr(4);
       }
       used.insert(call.id);
-      wire_calls.push_back({{"id", call.id},
-                            {"type", "function"},
-                            {"function", {{"name", call.name}, {"arguments", call.arguments}}}});
+      announced.calls.push_back(TranscriptCall{call.id, call.name, call.arguments});
       records.push_back(ToolCall{call.id, call.name, ArgsForRecord(call.arguments), std::nullopt});
     }
-    if (!wire_calls.empty()) {
-      json::object assistant{{"role", "assistant"}, {"tool_calls", wire_calls}};
-      assistant["content"] = step_text_.empty() ? json::value(nullptr) : json::value(step_text_);
-      next.transcript.push_back(std::move(assistant));
-    }
+    if (!announced.calls.empty()) next.transcript.Add(std::move(announced));
     bool ok = co_await Fenced([&](Repo& repo, Run& run, Message& m) {
       m.content = next.content;
       repo.UpdateMessageFields(m);
