@@ -113,7 +113,7 @@ PgStore::PgStore(const std::string& conninfo, int reader_threads, int writer_thr
   }
   for (int i = 0; i < reader_threads; ++i) {
     Connection& db = *connections_[static_cast<std::size_t>(writer_threads + i)];
-    readers_.emplace_back([this, &db] { ReaderLoop(db, reads_, read_cv_); });
+    readers_.emplace_back([this, &db] { ReaderLoop(db, JobQueues::Reads::kShort); });
   }
   // One thread for long reads: they queue behind each other, never in front of a request's.
   // It runs at a lower CPU priority (Linux nice is per thread), so on a busy machine the
@@ -121,7 +121,7 @@ PgStore::PgStore(const std::string& conninfo, int reader_threads, int writer_thr
   Connection& background = *connections_.back();
   background_reader_ = std::thread([this, &background] {
     setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)), 10);
-    ReaderLoop(background, background_reads_, background_cv_);
+    ReaderLoop(background, JobQueues::Reads::kBackground);
   });
 }
 
@@ -136,13 +136,11 @@ void PgStore::SetCommitListener(CommitListener listener) {
 
 void PgStore::Close() {
   {
-    std::lock_guard lock(mu_);
-    if (closing_) return;  // Close is the only place that sets it
-    closing_ = true;
+    std::lock_guard lock(close_mu_);
+    if (closed_) return;
+    closed_ = true;
   }
-  write_cv_.notify_all();
-  read_cv_.notify_all();
-  background_cv_.notify_all();
+  queues_.Close();
   feed_.reset();  // no more news from the other processes
   for (auto& t : writers_) {
     if (t.joinable()) t.join();
@@ -155,27 +153,15 @@ void PgStore::Close() {
 }
 
 void PgStore::SubmitRead(ReadJob job, Done done) {
-  {
-    std::lock_guard lock(mu_);
-    reads_.push_back({std::move(job), std::move(done)});
-  }
-  read_cv_.notify_one();
+  queues_.PushRead(JobQueues::Reads::kShort, {std::move(job), std::move(done)});
 }
 
 void PgStore::SubmitBackgroundRead(ReadJob job, Done done) {
-  {
-    std::lock_guard lock(mu_);
-    background_reads_.push_back({std::move(job), std::move(done)});
-  }
-  background_cv_.notify_one();
+  queues_.PushRead(JobQueues::Reads::kBackground, {std::move(job), std::move(done)});
 }
 
 void PgStore::SubmitWrite(WriteJob job, Done done, Durability durability) {
-  {
-    std::lock_guard lock(mu_);
-    writes_.push_back({std::move(job), std::move(done), durability});
-  }
-  write_cv_.notify_one();
+  queues_.PushWrite({std::move(job), std::move(done), durability});
 }
 
 void PgStore::WriterLoop(Connection& db) {
@@ -185,16 +171,7 @@ void PgStore::WriterLoop(Connection& db) {
   std::vector<std::exception_ptr> errors;
   std::vector<char> deferred;
   std::vector<std::string> topics;
-  while (true) {
-    {
-      std::unique_lock lock(mu_);
-      write_cv_.wait(lock, [&] { return closing_ || !writes_.empty(); });
-      if (writes_.empty()) return;  // closing and drained
-      while (!writes_.empty() && batch.size() < kMaxBatch) {
-        batch.push_back(std::move(writes_.front()));
-        writes_.pop_front();
-      }
-    }
+  while (queues_.TakeWrites(batch, kMaxBatch)) {
     errors.assign(batch.size(), nullptr);
     deferred.assign(batch.size(), 0);
     std::exception_ptr commit_error;
@@ -221,15 +198,10 @@ void PgStore::WriterLoop(Connection& db) {
       }
       if (batch[i].done) batch[i].done(commit_error ? commit_error : errors[i]);
     }
-    if (!again.empty()) {
-      // Now that this batch committed, the lock the job waited for behind the other process's
-      // transaction is free once that one commits: first in line for the next batch.
-      std::lock_guard lock(mu_);
-      for (auto it = again.rbegin(); it != again.rend(); ++it) {
-        ++it->deferrals;
-        writes_.push_front(std::move(*it));
-      }
-    }
+    // Now that this batch committed, the lock the job waited for behind the other process's
+    // transaction is free once that one commits: first in line for the next batch.
+    for (auto& w : again) ++w.deferrals;
+    queues_.PushWritesFront(std::move(again));
     batch.clear();
     topics.clear();
   }
@@ -291,18 +263,11 @@ void PgStore::RunBatch(Connection& db, PgRepo& repo, std::vector<Write>& batch,
   Commit(db, ChangeFeed::NotifySql(origin_, topics));
 }
 
-void PgStore::ReaderLoop(Connection& db, std::deque<Read>& queue, std::condition_variable& cv) {
+void PgStore::ReaderLoop(Connection& db, JobQueues::Reads which) {
   PgRepo repo(db);
   Link link(db);
-  while (true) {
-    Read r;
-    {
-      std::unique_lock lock(mu_);
-      cv.wait(lock, [&] { return closing_ || !queue.empty(); });
-      if (queue.empty()) return;
-      r = std::move(queue.front());
-      queue.pop_front();
-    }
+  while (auto next = queues_.TakeRead(which)) {
+    JobQueues::Read& r = *next;
     std::exception_ptr error;
     try {
       link.Begin(kBeginRead);

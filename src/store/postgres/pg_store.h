@@ -1,6 +1,4 @@
 #pragma once
-#include <condition_variable>
-#include <deque>
 #include <exception>
 #include <memory>
 #include <mutex>
@@ -8,6 +6,7 @@
 #include <thread>
 #include <vector>
 
+#include "store/job_queues.h"
 #include "store/store.h"
 
 namespace polaris::pg {
@@ -40,16 +39,7 @@ class PgStore final : public Store {
   void Close() override;
 
  private:
-  struct Write {
-    WriteJob job;
-    Done done;
-    Durability durability = Durability::kDurable;
-    int deferrals = 0;  // times it lost a deadlock and waited for the next batch
-  };
-  struct Read {
-    ReadJob job;
-    Done done;
-  };
+  using Write = JobQueues::Write;
   void WriterLoop(Connection& db);
   // Runs the batch in one transaction and commits it: errors[i] gets what job i threw, topics
   // what the kept jobs changed, deferred[i] whether job i lost a deadlock and must run again
@@ -58,18 +48,15 @@ class PgStore final : public Store {
                 std::vector<std::exception_ptr>& errors, std::vector<char>& deferred,
                 std::vector<std::string>& topics);
   // Serves `queue` (woken by `cv`) until the store closes.
-  void ReaderLoop(Connection& db, std::deque<Read>& queue, std::condition_variable& cv);
+  void ReaderLoop(Connection& db, JobQueues::Reads which);
 
   const std::string conninfo_;
   const std::string origin_;  // names this process in the change feed
   CommitListener listener_;
   std::unique_ptr<ChangeFeed> feed_;
-  std::mutex mu_;
-  std::condition_variable write_cv_, read_cv_, background_cv_;
-  std::deque<Write> writes_;
-  std::deque<Read> reads_;
-  std::deque<Read> background_reads_;
-  bool closing_ = false;
+  JobQueues queues_;
+  std::mutex close_mu_;
+  bool closed_ = false;
   // One per thread, opened by the constructor (so a server that is down or full fails the
   // start) and closed once the threads have stopped.
   std::vector<std::unique_ptr<Connection>> connections_;

@@ -27,14 +27,14 @@ SqliteStore::SqliteStore(const std::string& path, int reader_threads) : path_(pa
   writer_ = std::thread([this] { WriterLoop(); });
   checkpointer_ = std::thread([this] { CheckpointLoop(); });
   for (int i = 0; i < reader_threads; ++i) {
-    readers_.emplace_back([this] { ReaderLoop(reads_, read_cv_); });
+    readers_.emplace_back([this] { ReaderLoop(JobQueues::Reads::kShort); });
   }
   // One thread for long reads: they queue behind each other, never in front of a request's.
   // It runs at a lower CPU priority (Linux nice is per thread), so on a busy machine the
   // network threads and the writer get a core first.
   background_reader_ = std::thread([this] {
     setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)), 10);
-    ReaderLoop(background_reads_, background_cv_);
+    ReaderLoop(JobQueues::Reads::kBackground);
   });
 }
 
@@ -44,13 +44,12 @@ SqliteStore::~SqliteStore() {
 
 void SqliteStore::Close() {
   {
-    std::lock_guard lock(mu_);
-    if (closing_ && !writer_.joinable()) return;
-    closing_ = true;
+    std::lock_guard lock(checkpoint_mu_);
+    if (closed_) return;
+    closed_ = true;
+    stop_checkpoints_ = true;
   }
-  write_cv_.notify_all();
-  read_cv_.notify_all();
-  background_cv_.notify_all();
+  queues_.Close();
   checkpoint_cv_.notify_all();
   if (writer_.joinable()) writer_.join();
   if (checkpointer_.joinable()) checkpointer_.join();
@@ -61,27 +60,15 @@ void SqliteStore::Close() {
 }
 
 void SqliteStore::SubmitRead(ReadJob job, Done done) {
-  {
-    std::lock_guard lock(mu_);
-    reads_.push_back({std::move(job), std::move(done)});
-  }
-  read_cv_.notify_one();
+  queues_.PushRead(JobQueues::Reads::kShort, {std::move(job), std::move(done)});
 }
 
 void SqliteStore::SubmitBackgroundRead(ReadJob job, Done done) {
-  {
-    std::lock_guard lock(mu_);
-    background_reads_.push_back({std::move(job), std::move(done)});
-  }
-  background_cv_.notify_one();
+  queues_.PushRead(JobQueues::Reads::kBackground, {std::move(job), std::move(done)});
 }
 
 void SqliteStore::SubmitWrite(WriteJob job, Done done, Durability durability) {
-  {
-    std::lock_guard lock(mu_);
-    writes_.push_back({std::move(job), std::move(done), durability});
-  }
-  write_cv_.notify_one();
+  queues_.PushWrite({std::move(job), std::move(done), durability});
 }
 
 void SqliteStore::WriterLoop() {
@@ -91,25 +78,16 @@ void SqliteStore::WriterLoop() {
   db.Exec("PRAGMA wal_autocheckpoint=0");
   SqliteRepo repo(db);
   bool synced = true;  // the connection opens with synchronous=FULL
-  std::vector<Write> batch;
+  std::vector<JobQueues::Write> batch;
   std::vector<std::exception_ptr> errors;
   std::vector<std::string> topics;
-  while (true) {
-    {
-      std::unique_lock lock(mu_);
-      write_cv_.wait(lock, [&] { return closing_ || !writes_.empty(); });
-      if (writes_.empty()) return;  // closing and drained
-      while (!writes_.empty() && batch.size() < kMaxBatch) {
-        batch.push_back(std::move(writes_.front()));
-        writes_.pop_front();
-      }
-    }
+  while (queues_.TakeWrites(batch, kMaxBatch)) {
     errors.assign(batch.size(), nullptr);
     std::exception_ptr commit_error;
     try {
       // Only a batch holding a durable write pays for an fsync. Its sync also covers every
       // relaxed batch before it: the WAL is one append-only file.
-      const bool sync = std::any_of(batch.begin(), batch.end(), [](const Write& w) {
+      const bool sync = std::any_of(batch.begin(), batch.end(), [](const JobQueues::Write& w) {
         return w.durability == Durability::kDurable;
       });
       if (sync != synced) {
@@ -169,10 +147,10 @@ void SqliteStore::CheckpointLoop() {
   std::uint64_t seen = commits_.load();
   int idle_rounds = 0;
   bool truncated = true;
-  std::unique_lock lock(mu_);
-  while (!closing_) {
+  std::unique_lock lock(checkpoint_mu_);
+  while (!stop_checkpoints_) {
     checkpoint_cv_.wait_for(lock, kCheckpointInterval);
-    if (closing_) break;
+    if (stop_checkpoints_) break;
     lock.unlock();
     const std::uint64_t now = commits_.load();
     idle_rounds = now == seen ? idle_rounds + 1 : 0;
@@ -199,19 +177,12 @@ void SqliteStore::CheckpointLoop() {
   }
 }
 
-void SqliteStore::ReaderLoop(std::deque<Read>& queue, std::condition_variable& cv) {
+void SqliteStore::ReaderLoop(JobQueues::Reads which) {
   Database db(path_, false);
   db.Exec("PRAGMA query_only=ON");
   SqliteRepo repo(db);
-  while (true) {
-    Read r;
-    {
-      std::unique_lock lock(mu_);
-      cv.wait(lock, [&] { return closing_ || !queue.empty(); });
-      if (queue.empty()) return;
-      r = std::move(queue.front());
-      queue.pop_front();
-    }
+  while (auto next = queues_.TakeRead(which)) {
+    JobQueues::Read& r = *next;
     std::exception_ptr error;
     try {
       db.Run("BEGIN");  // one snapshot for the whole job

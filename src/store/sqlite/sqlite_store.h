@@ -1,13 +1,13 @@
 #pragma once
 #include <atomic>
 #include <condition_variable>
-#include <deque>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "store/job_queues.h"
 #include "store/store.h"
 
 namespace polaris::sqlite {
@@ -27,29 +27,18 @@ class SqliteStore final : public Store {
   void Close() override;
 
  private:
-  struct Write {
-    WriteJob job;
-    Done done;
-    Durability durability = Durability::kDurable;
-  };
-  struct Read {
-    ReadJob job;
-    Done done;
-  };
   void WriterLoop();
-  // Serves `queue` (woken by `cv`) until the store closes.
-  void ReaderLoop(std::deque<Read>& queue, std::condition_variable& cv);
+  void ReaderLoop(JobQueues::Reads which);
   void CheckpointLoop();
 
   std::string path_;
   CommitListener listener_;
-  std::mutex mu_;
-  std::condition_variable write_cv_, read_cv_, background_cv_, checkpoint_cv_;
-  std::deque<Write> writes_;
-  std::deque<Read> reads_;
-  std::deque<Read> background_reads_;
-  bool closing_ = false;
+  JobQueues queues_;
   std::atomic<std::uint64_t> commits_{0};  // batches committed, for idle detection
+  std::mutex checkpoint_mu_;
+  std::condition_variable checkpoint_cv_;
+  bool stop_checkpoints_ = false;
+  bool closed_ = false;  // Close() ran (it joins the threads once)
   std::thread writer_;
   std::thread checkpointer_;
   std::vector<std::thread> readers_;
