@@ -110,3 +110,31 @@ export function percentile(values, p) {
 }
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+// One parser for every event stream the benchmarks read (a provider's, Polaris's SSE): feed
+// it text as it arrives with the arrival time; it calls onEvent({ id, event, data }, t) for
+// each complete event (data: the data lines joined, unparsed; event defaults to "message").
+export function sseParser(onEvent) {
+  let buf = '';
+  let cur = { data: [] };
+  return (chunk, t) => {
+    buf += chunk;
+    let i;
+    while ((i = buf.indexOf('\n')) >= 0) {
+      const line = buf.slice(0, i).replace(/\r$/, '');
+      buf = buf.slice(i + 1);
+      if (line === '') {
+        if (cur.data.length) onEvent({ id: cur.id, event: cur.event ?? 'message', data: cur.data.join('\n') }, t);
+        cur = { data: [] };
+      } else if (!line.startsWith(':')) {
+        const c = line.indexOf(':');
+        const field = c < 0 ? line : line.slice(0, c);
+        let value = c < 0 ? '' : line.slice(c + 1);
+        if (value.startsWith(' ')) value = value.slice(1);
+        if (field === 'data') cur.data.push(value);
+        else if (field === 'event') cur.event = value;
+        else if (field === 'id') cur.id = value;
+      }
+    }
+  };
+}

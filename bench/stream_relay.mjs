@@ -22,6 +22,7 @@
 import http from 'node:http';
 import net from 'node:net';
 import { ROOT, startPolaris, startMock, spawnListening, token, api, median, fmt, fmt0, ratio, emitMarkdown, sleep, cpuTicks } from './runall_lib.mjs';
+import { sseParser } from './lib.mjs';
 
 const arg = (n, d) => { const i = process.argv.indexOf(`--${n}`); return i > 0 ? process.argv[i + 1] : d; };
 const ROUNDS = Number(arg('rounds', 5));
@@ -61,32 +62,21 @@ function relayStream(url, headers, expected) {
     let first = null;
     let last = null;
     let text = '';
-    let buf = '';
+    const feed = sseParser(({ data }, t) => {
+      if (data === '[DONE]') return;
+      let j;
+      try { j = JSON.parse(data); } catch { return; }
+      const c = j.choices?.[0]?.delta?.content;
+      if (c) {
+        text += c;
+        if (first === null) first = t;
+        if (text.length >= expected.length) last = t;
+      }
+    });
     const req = http.request(url, { method: 'POST', agent: false, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), authorization: 'Bearer bench', ...headers } }, (res) => {
       if (res.statusCode !== 200) { let b = ''; res.on('data', (d) => { b += d; }); res.on('end', () => reject(new Error(`${url}: HTTP ${res.statusCode} ${b.slice(0, 200)}`))); return; }
       res.setEncoding('utf8');
-      res.on('data', (d) => {
-        const t = performance.now();
-        buf += d;
-        let i;
-        while ((i = buf.indexOf('\n\n')) >= 0) {
-          const ev = buf.slice(0, i);
-          buf = buf.slice(i + 2);
-          for (const line of ev.split('\n')) {
-            if (!line.startsWith('data:')) continue;
-            const data = line.slice(5).trim();
-            if (data === '[DONE]') continue;
-            let j;
-            try { j = JSON.parse(data); } catch { continue; }
-            const c = j.choices?.[0]?.delta?.content;
-            if (c) {
-              text += c;
-              if (first === null) first = t;
-              if (text.length >= expected.length) last = t;
-            }
-          }
-        }
-      });
+      res.on('data', (d) => feed(d, performance.now()));
       res.on('end', () => {
         if (text !== expected) reject(new Error(`${url}: text differs (got ${text.length} of ${expected.length} chars)`));
         else resolve({ ttft: first - t0, lastMs: last - t0, spanMs: last - first });
@@ -116,8 +106,6 @@ function polarisStream(expected, n) {
     req.on('response', (res) => {
       if (res.statusCode !== 200) { reject(new Error(`SSE: ${res.statusCode}`)); return; }
       res.setEncoding('utf8');
-      let buf = '';
-      let cur = { data: [] };
       const onEvent = (ev, data, t) => {
         if (ev === 'snapshot') { snapshot = true; for (const m of data) docs.set(m._id, { ...m }); return; }
         let doc;
@@ -133,22 +121,8 @@ function polarisStream(expected, n) {
           else resolve({ ttft: first - t0, lastMs: last - t0, spanMs: last - first, doneMs: t - t0 });
         }
       };
-      res.on('data', (d) => {
-        const t = performance.now();
-        buf += d;
-        let i;
-        while ((i = buf.indexOf('\n')) >= 0) {
-          const line = buf.slice(0, i).replace(/\r$/, '');
-          buf = buf.slice(i + 1);
-          if (line === '') { if (cur.data.length) onEvent(cur.event ?? 'message', JSON.parse(cur.data.join('\n')), t); cur = { data: [] }; } else if (!line.startsWith(':')) {
-            const c = line.indexOf(':');
-            const f = c < 0 ? line : line.slice(0, c);
-            let v = c < 0 ? '' : line.slice(c + 1);
-            if (v.startsWith(' ')) v = v.slice(1);
-            if (f === 'data') cur.data.push(v); else if (f === 'event') cur.event = v;
-          }
-        }
-      });
+      const feed = sseParser(({ event, data }, t) => onEvent(event, JSON.parse(data), t));
+      res.on('data', (d) => feed(d, performance.now()));
     });
     req.end();
     while (!snapshot) { if (done) return; await sleep(2); }

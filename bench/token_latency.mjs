@@ -31,6 +31,7 @@ import { join } from 'node:path';
 import { createHmac } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import http from 'node:http';
+import { sseParser } from './lib.mjs';
 
 const nm = new URL('../tests/convex/node_modules/', import.meta.url);
 const { ConvexClient } = await import(new URL('convex/dist/esm/browser/index-node.js', nm));
@@ -264,27 +265,8 @@ function openSse(server, tok, conversationId, onEvent) {
       if (res.statusCode !== 200) { reject(new Error(`SSE: ${res.statusCode}`)); return; }
       res.socket.setNoDelay(true);
       res.setEncoding('utf8');
-      let buf = '';
-      let cur = { data: [] };
-      res.on('data', (d) => {
-        const t = performance.now();
-        buf += d;
-        let i;
-        while ((i = buf.indexOf('\n')) >= 0) {
-          const line = buf.slice(0, i).replace(/\r$/, '');
-          buf = buf.slice(i + 1);
-          if (line === '') {
-            if (cur.data.length) onEvent({ id: cur.id, event: cur.event ?? 'message', json: JSON.parse(cur.data.join('\n')) }, t);
-            cur = { data: [] };
-          } else if (!line.startsWith(':')) {
-            const c = line.indexOf(':');
-            const field = c < 0 ? line : line.slice(0, c);
-            let value = c < 0 ? '' : line.slice(c + 1);
-            if (value.startsWith(' ')) value = value.slice(1);
-            if (field === 'data') cur.data.push(value); else if (field === 'event') cur.event = value; else if (field === 'id') cur.id = value;
-          }
-        }
-      });
+      const feed = sseParser(({ id, event, data }, t) => onEvent({ id, event, json: JSON.parse(data) }, t));
+      res.on('data', (d) => feed(d, performance.now()));
       resolve({ close: () => req.destroy() });
     });
     req.end();

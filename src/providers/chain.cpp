@@ -28,7 +28,8 @@ Result<ChainConfig> ChainConfigFromEnv() {
     c.providers.push_back({"cerebras", Env("CEREBRAS_BASE_URL", "https://api.cerebras.ai/v1"), key,
                            Env("CEREBRAS_MODEL", "zai-glm-4.7")});
   }
-  // Milliseconds, at least 1; up to a day.
+  // Milliseconds, 1 to a day. Out of range is an error, not a clamp: a 0 meant as "no
+  // timeout" would otherwise fail every step after 1 ms.
   constexpr long long kDay = 24LL * 3600 * 1000;
   const std::pair<const char*, milliseconds*> durations[] = {
       {"POLARIS_PROVIDER_CONNECT_TIMEOUT_MS", &c.timeouts.connect},
@@ -37,9 +38,14 @@ Result<ChainConfig> ChainConfigFromEnv() {
       {"POLARIS_BREAKER_COOLDOWN_MS", &c.breaker_cooldown},
   };
   for (const auto& [name, field] : durations) {
-    auto ms = EnvIntegerIn(name, field->count(), 1, kDay);
+    auto ms = EnvInteger(name);
     if (!ms) return ms.error();
-    *field = milliseconds(*ms);
+    if (!*ms) continue;  // unset: the default
+    if (**ms < 1 || **ms > kDay) {
+      return Error::BadRequest(std::string(name) + " must be a number of milliseconds from 1 to " +
+                               std::to_string(kDay) + " (got " + std::to_string(**ms) + ")");
+    }
+    *field = milliseconds(**ms);
   }
   return c;
 }

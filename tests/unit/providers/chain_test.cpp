@@ -194,6 +194,12 @@ TEST_F(ChainTest, MalformedTimeoutsInTheEnvironmentAreNamed) {
   ASSERT_FALSE(bad.ok());
   EXPECT_NE(bad.error().message.find("POLARIS_PROVIDER_IDLE_TIMEOUT_MS"), std::string::npos)
       << bad.error().message;
+  ::setenv("POLARIS_BREAKER_COOLDOWN_MS", "0", 1);
+  auto zero = ChainConfigFromEnv();
+  ::unsetenv("POLARIS_BREAKER_COOLDOWN_MS");
+  ASSERT_FALSE(zero.ok()) << "0 is out of range, not 1 ms";
+  EXPECT_NE(zero.error().message.find("POLARIS_BREAKER_COOLDOWN_MS"), std::string::npos)
+      << zero.error().message;
   ::setenv("POLARIS_PROVIDER_CONNECT_TIMEOUT_MS", "250", 1);
   auto good = ChainConfigFromEnv();
   ::unsetenv("POLARIS_PROVIDER_CONNECT_TIMEOUT_MS");
