@@ -287,6 +287,13 @@ awaitable<providers::ChainResult> RunExecution::StepWithTicker(
     const providers::StepRequest& req, providers::TextSink on_text,
     std::function<awaitable<void>()> on_reset) {
   namespace asio = boost::asio;
+  if (stop_.stopped()) {
+    // Stopped before its signal could reach this attempt (it was being spawned): no request.
+    providers::ChainResult stopped;
+    stopped.failure = providers::Failure::kCancelled;
+    stopped.error = "cancelled";
+    co_return stopped;
+  }
   auto ex = co_await asio::this_coro::executor;
   auto step = NoThrowOnCancel(deps_.chain.Step(req, std::move(on_text), std::move(on_reset)));
   auto ticker = NoThrowOnCancel(FlushTicker());

@@ -4,6 +4,7 @@
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/dispatch.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
@@ -108,6 +109,12 @@ void RunManager::StartMore() {
 }
 
 void RunManager::Launch(const std::string& run_id, std::shared_ptr<RunStop> stop) {
+  // Spawned from the run's strand: binding the stop's slot and a stop's emit (posted there)
+  // never run at once, since a cancellation signal is not thread-safe.
+  asio::dispatch(stop->executor(), [this, run_id, stop] { Spawn(run_id, stop); });
+}
+
+void RunManager::Spawn(const std::string& run_id, const std::shared_ptr<RunStop>& stop) {
   asio::co_spawn(
       stop->executor(),
       [this, run_id, stop]() -> asio::awaitable<void> {

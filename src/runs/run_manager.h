@@ -62,6 +62,7 @@ class RunManager {
   boost::asio::awaitable<bool> Sleep(std::chrono::milliseconds d);
   void StartMore();
   void Launch(const std::string& run_id, std::shared_ptr<RunStop> stop);
+  void Spawn(const std::string& run_id, const std::shared_ptr<RunStop>& stop);  // on its strand
   void Finished(const std::string& run_id, agent::RunOutcome outcome, double seconds);
   void PublishGauges();
   // Calls on_idle_ once shutting down and idle.

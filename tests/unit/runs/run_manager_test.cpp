@@ -139,6 +139,18 @@ TEST_F(RunManagerTest, RecoveryResumesInterruptedRunsAndFailsExhaustedOnes) {
   EXPECT_EQ(streamer_.seen().size(), 1u) << "only the resumable run asks the provider";
 }
 
+// A cancel that lands while the run is being spawned (its strand has not started it yet, so
+// no cancellation handler is bound): the run still never asks the provider.
+TEST_F(RunManagerTest, ACancelBeforeTheRunStartsMeansNoProviderRequest) {
+  auto& runs = Runs({});
+  auto a = Post("never asked");
+  streamer_.AddText({"should not stream"});
+  runs.Enqueue(a.run_id);  // launched: on its strand, not yet run (this thread runs the loop)
+  runs.Cancel(a.run_id);
+  ASSERT_TRUE(RunUntil([&] { return runs.Idle(); }));
+  EXPECT_EQ(streamer_.seen().size(), 0u) << "a cancelled run spent a provider request";
+}
+
 TEST_F(RunManagerTest, TheHeartbeatStopsARunWhoseLeaseWasTakenElsewhere) {
   ShortLease lease;
   auto& runs = Runs({.shared_store = true});
