@@ -43,9 +43,13 @@ constexpr auto kWriteTimeout = 30s;
 constexpr std::chrono::milliseconds kDrainTimeout = 1s;
 constexpr std::chrono::milliseconds kRefusedDrainTimeout = 200ms;
 constexpr std::size_t kMaxDrain = 4 << 20;  // bytes read (and dropped) after a refusal
-constexpr auto kShutdownGrace = 8s;         // SIGTERM must end the process within 10 s
-constexpr auto kAcceptBackoff = 50ms;       // after EMFILE & co: retrying at once spins the CPU
-constexpr int kReservedDescriptors = 64;    // files, the database, provider sockets
+// After a 413 for a body whose length was declared, up to this much of it is drained (still
+// within the drain time): a client that sends the whole body before it reads gets the 413
+// instead of a reset connection.
+constexpr std::size_t kMaxDeclaredDrain = 32 << 20;
+constexpr auto kShutdownGrace = 8s;       // SIGTERM must end the process within 10 s
+constexpr auto kAcceptBackoff = 50ms;     // after EMFILE & co: retrying at once spins the CPU
+constexpr int kReservedDescriptors = 64;  // files, the database, provider sockets
 constexpr auto tuple_awaitable = asio::as_tuple(asio::use_awaitable);
 
 // {"error": message} and, for a refusal by a limit, its name as "limit".
@@ -221,7 +225,8 @@ struct Server::Impl {
   asio::awaitable<void> RejectAndClose(beast::tcp_stream& stream, beast::flat_buffer& buffer,
                                        int status, std::string_view message,
                                        std::string_view limit = {},
-                                       std::chrono::milliseconds drain = kDrainTimeout);
+                                       std::chrono::milliseconds drain = kDrainTimeout,
+                                       std::size_t drain_bytes = kMaxDrain);
   void BeginShutdown();
   // Shutdown waits on shutdown_timer; a wake cancels the wait so it checks again.
   void WakeShutdown() {
@@ -287,7 +292,8 @@ asio::awaitable<bool> Server::Impl::Write(beast::tcp_stream& stream,
 asio::awaitable<void> Server::Impl::RejectAndClose(beast::tcp_stream& stream,
                                                    beast::flat_buffer& buffer, int status,
                                                    std::string_view message, std::string_view limit,
-                                                   std::chrono::milliseconds drain) {
+                                                   std::chrono::milliseconds drain,
+                                                   std::size_t drain_bytes) {
   bhttp::response<bhttp::string_body> res{static_cast<bhttp::status>(status), 11};
   res.set(bhttp::field::content_type, "application/json");
   res.keep_alive(false);
@@ -302,7 +308,7 @@ asio::awaitable<void> Server::Impl::RejectAndClose(beast::tcp_stream& stream,
     stream.socket().shutdown(tcp::socket::shutdown_send, ec);
     stream.expires_after(drain);
     std::size_t drained = 0;
-    while (drained < kMaxDrain) {
+    while (drained < drain_bytes) {
       buffer.clear();
       auto [rec, n] = co_await stream.async_read_some(buffer.prepare(64 << 10), tuple_awaitable);
       if (rec) break;
@@ -395,7 +401,9 @@ asio::awaitable<void> Server::Impl::Session(tcp::socket socket) {
       // Named, not a temporary: see "Coroutine rule" in architecture.md.
       const std::string message = "Request body too large (limit " + HumanBytes(body_limit) +
                                   (anonymous ? " without a valid token)" : ")");
-      co_await RejectAndClose(stream, buffer, 413, message, "request_body_bytes");
+      const std::size_t declared = static_cast<std::size_t>(parser.content_length().value_or(0));
+      co_await RejectAndClose(stream, buffer, 413, message, "request_body_bytes", kDrainTimeout,
+                              std::clamp(declared, kMaxDrain, kMaxDeclaredDrain));
       co_return;
     }
     if (ec == bhttp::error::header_limit) {
