@@ -263,6 +263,15 @@ Result<std::regex> CompileSearchRegex(const std::string& pattern, bool case_sens
   if (EstimateRegexCost(pattern) > kMaxRegexCost) {
     return Error::BadRequest("The regular expression is too complex; use smaller {n,m} counts");
   }
+  // Refused before libstdc++ sees them: it reads a back-reference's number without a bound,
+  // overflowing a long on \6883803411680000116 (found by fuzz_paths_tools).
+  for (std::size_t i = 0; i + 1 < pattern.size(); ++i) {
+    if (pattern[i] != '\\') continue;
+    if (pattern[i + 1] >= '1' && pattern[i + 1] <= '9') {
+      return Error::BadRequest("Invalid regular expression: back-references are not supported");
+    }
+    ++i;  // the escaped character
+  }
   auto flags = std::regex::ECMAScript;
 #ifdef __GLIBCXX__
   // libstdc++'s breadth-first matcher: polynomial time instead of exponential backtracking
